@@ -1,0 +1,23 @@
+// From tracked support to the bool mask of W, and the exact-density top-up.
+#pragma once
+
+#include <cstdint>
+
+namespace eoi {
+
+// Mask of rows [row_begin, row_end) of A (n x m): writes 1 where A[r][c] can be
+// nonzero (bit r of S_c), else 0, to mask[(r - row_begin) * row_stride + c * col_stride],
+// the same addressing as apply_rotations_tile. `support` is the tracker's result
+// (m * ceil(n / 64) words).
+void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t row_begin,
+                        int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride);
+
+// Adds positions to a (rows x cols, row-major) mask until it holds `target_count`
+// entries: the free positions p with the smallest (key(p), p), key(p) =
+// stream_draw(topup_seed(seed), p) >> 1 -- a uniform random subset of the free
+// positions, the same on every backend. Returns the number of positions added (0 when
+// the mask already holds target_count or more).
+int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_count,
+                    uint8_t* mask);
+
+}  // namespace eoi

@@ -1,0 +1,261 @@
+// The torch binding: the only file that sees both torch and the torch-free core.
+//
+// Ops (schemas below, Python wrappers in eoi_ext/ops.py, fake kernels in
+// eoi_ext/fake_kernels.py). A "plan" for `count` matrices of one shape is the
+// concatenation of their rotation lists: rotations offsets[b] .. offsets[b+1] belong to
+// matrix b. The CPU kernels run the core's per-matrix / per-tile functions in parallel
+// with at::parallel_for (OpenMP), so torch.set_num_threads governs them.
+#include <ATen/Parallel.h>
+#include <torch/extension.h>
+#include <torch/library.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/apply_rotations.h"
+#include "core/random_stream.h"
+#include "core/rotation_levels.h"
+#include "core/support_mask.h"
+#include "core/support_tracker.h"
+
+namespace eoi_ext {
+namespace {
+
+void check_cpu_contiguous(const at::Tensor& t, const char* name, at::ScalarType dtype) {
+  TORCH_CHECK(t.device().is_cpu(), "eoi_ext: ", name, " must be a CPU tensor, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == dtype, "eoi_ext: ", name, " must have dtype ", dtype, ", got ",
+              t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), "eoi_ext: ", name, " must be contiguous");
+}
+
+// Validates (offsets, pairs, cos_sin) of a plan for matrices whose larger side is m.
+void check_plan(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
+                int64_t m) {
+  check_cpu_contiguous(offsets, "offsets", at::kLong);
+  check_cpu_contiguous(pairs, "pairs", at::kInt);
+  TORCH_CHECK(offsets.dim() == 1 && offsets.numel() >= 1, "eoi_ext: offsets must be 1-D (count + 1,)");
+  TORCH_CHECK(pairs.dim() == 2 && pairs.size(1) == 2, "eoi_ext: pairs must have shape (R, 2)");
+  TORCH_CHECK(cos_sin.dim() == 2 && cos_sin.size(1) == 2 && cos_sin.size(0) == pairs.size(0),
+              "eoi_ext: cos_sin must have shape (R, 2) like pairs");
+  TORCH_CHECK(offsets[0].item<int64_t>() == 0 && offsets[-1].item<int64_t>() == pairs.size(0),
+              "eoi_ext: offsets must start at 0 and end at the number of rotations");
+  if (pairs.numel() > 0) {
+    TORCH_CHECK(pairs.min().item<int32_t>() >= 0 && pairs.max().item<int32_t>() < m,
+                "eoi_ext: pairs must lie in [0, m) with m = ", m);
+  }
+}
+
+// ---- sample_plans -------------------------------------------------------------------
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
+    const at::Tensor& seeds, int64_t n, int64_t m, double density, bool at_most) {
+  check_cpu_contiguous(seeds, "seeds", at::kLong);
+  TORCH_CHECK(seeds.dim() == 1, "eoi_ext: seeds must be 1-D (count,)");
+  TORCH_CHECK(n >= 1 && m >= n, "eoi_ext: need 1 <= n <= m, got n=", n, ", m=", m);
+  TORCH_CHECK(m <= INT32_MAX, "eoi_ext: the larger side must be below 2^31, got ", m);
+  TORCH_CHECK(density > 0.0 && density <= 1.0, "eoi_ext: density must be in (0, 1], got ", density);
+  const int64_t count = seeds.size(0);
+  const int64_t words = eoi::support_words(n);
+  const eoi::StopRule rule = at_most ? eoi::StopRule::kAtMost : eoi::StopRule::kNearest;
+
+  at::Tensor support = at::empty({count, m, words}, seeds.options());
+  std::vector<std::vector<int32_t>> pairs(count);
+  std::vector<std::vector<double>> cos_sin(count);
+  const auto* seed_ptr = seeds.data_ptr<int64_t>();
+  auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
+                            cos_sin[b], support_ptr + b * m * words);
+    }
+  });
+
+  at::Tensor offsets = at::empty({count + 1}, seeds.options());
+  auto* off = offsets.data_ptr<int64_t>();
+  off[0] = 0;
+  for (int64_t b = 0; b < count; ++b) off[b + 1] = off[b] + static_cast<int64_t>(pairs[b].size() / 2);
+  at::Tensor pairs_out = at::empty({off[count], 2}, seeds.options().dtype(at::kInt));
+  at::Tensor cos_sin_out = at::empty({off[count], 2}, seeds.options().dtype(at::kDouble));
+  auto* p = pairs_out.data_ptr<int32_t>();
+  auto* cs = cos_sin_out.data_ptr<double>();
+  at::parallel_for(0, count, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      std::copy(pairs[b].begin(), pairs[b].end(), p + 2 * off[b]);
+      std::copy(cos_sin[b].begin(), cos_sin[b].end(), cs + 2 * off[b]);
+    }
+  });
+  return {offsets, pairs_out, cos_sin_out, support};
+}
+
+// ---- rotation_levels ----------------------------------------------------------------
+
+at::Tensor rotation_levels_cpu(const at::Tensor& offsets, const at::Tensor& pairs, int64_t m) {
+  check_cpu_contiguous(offsets, "offsets", at::kLong);
+  check_cpu_contiguous(pairs, "pairs", at::kInt);
+  const int64_t count = offsets.size(0) - 1;
+  at::Tensor levels = at::empty({pairs.size(0)}, pairs.options());
+  const auto* off = offsets.data_ptr<int64_t>();
+  const auto* p = pairs.data_ptr<int32_t>();
+  auto* lv = levels.data_ptr<int32_t>();
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int32_t> last(m);
+    for (int64_t b = begin; b < end; ++b) {
+      eoi::rotation_levels(p + 2 * off[b], off[b + 1] - off[b], m, lv + off[b], last.data());
+    }
+  });
+  return levels;
+}
+
+// ---- apply_plans --------------------------------------------------------------------
+
+template <typename compute_t, typename out_t>
+void apply_plans_kernel(const at::Tensor& offsets, const at::Tensor& pairs,
+                        const at::Tensor& cos_sin, int64_t m, int64_t row_begin, int64_t row_end,
+                        bool transposed, double gain, at::Tensor& out) {
+  constexpr int64_t lanes = eoi::tile_lanes<compute_t>();
+  const int64_t count = offsets.size(0) - 1;
+  const int64_t block_rows = row_end - row_begin;
+  const int64_t tiles = (block_rows + lanes - 1) / lanes;
+  // out[b] is rows [row_begin, row_end) of A (block_rows x m), or its transpose.
+  const int64_t row_stride = transposed ? 1 : m;
+  const int64_t col_stride = transposed ? block_rows : 1;
+  const at::Tensor cs = cos_sin.to(c10::CppTypeToScalarType<compute_t>::value).contiguous();
+  const auto* off = offsets.data_ptr<int64_t>();
+  const auto* p = pairs.data_ptr<int32_t>();
+  const auto* csp = cs.data_ptr<compute_t>();
+  auto* o = out.data_ptr<out_t>();
+  at::parallel_for(0, count * tiles, 1, [&](int64_t begin, int64_t end) {
+    std::vector<compute_t> work(m * lanes);
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t b = item / tiles;
+      const int64_t first = row_begin + (item % tiles) * lanes;
+      const int64_t last = std::min(first + lanes, row_end);
+      eoi::apply_rotations_tile<compute_t, out_t>(
+          p + 2 * off[b], csp + 2 * off[b], off[b + 1] - off[b], m, first, last,
+          static_cast<compute_t>(gain), work.data(),
+          o + b * block_rows * m + (first - row_begin) * row_stride, row_stride, col_stride);
+    }
+  });
+}
+
+void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
+                     int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
+                     at::Tensor out) {
+  check_plan(offsets, pairs, cos_sin, m);
+  const int64_t count = offsets.size(0) - 1;
+  TORCH_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= m,
+              "eoi_ext: need 0 <= row_begin <= row_end <= m");
+  const int64_t k = row_end - row_begin;
+  const std::vector<int64_t> expected =
+      transposed ? std::vector<int64_t>{count, m, k} : std::vector<int64_t>{count, k, m};
+  TORCH_CHECK(out.sizes() == at::IntArrayRef(expected), "eoi_ext: out must have shape ",
+              at::IntArrayRef(expected), ", got ", out.sizes());
+  TORCH_CHECK(out.device().is_cpu() && out.is_contiguous(), "eoi_ext: out must be a contiguous CPU tensor");
+  if (out.numel() == 0) return;
+  switch (out.scalar_type()) {
+    case at::kDouble:
+      apply_plans_kernel<double, double>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      break;
+    case at::kFloat:
+      apply_plans_kernel<float, float>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      break;
+    case at::kHalf:
+      apply_plans_kernel<float, at::Half>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      break;
+    case at::kBFloat16:
+      apply_plans_kernel<float, at::BFloat16>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain,
+                                              out);
+      break;
+    default:
+      TORCH_CHECK(false, "eoi_ext: out must be float16, bfloat16, float32 or float64, got ", out.scalar_type());
+  }
+}
+
+// ---- support_masks ------------------------------------------------------------------
+
+void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t row_begin,
+                       int64_t row_end, bool transposed, at::Tensor mask) {
+  check_cpu_contiguous(support, "support", at::kLong);
+  const int64_t count = support.size(0);
+  TORCH_CHECK(support.dim() == 3 && support.size(1) == m && support.size(2) == eoi::support_words(n),
+              "eoi_ext: support must have shape (count, m, ceil(n / 64))");
+  TORCH_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= n,
+              "eoi_ext: need 0 <= row_begin <= row_end <= n");
+  const int64_t k = row_end - row_begin;
+  const std::vector<int64_t> expected =
+      transposed ? std::vector<int64_t>{count, m, k} : std::vector<int64_t>{count, k, m};
+  check_cpu_contiguous(mask, "mask", at::kBool);
+  TORCH_CHECK(mask.sizes() == at::IntArrayRef(expected), "eoi_ext: mask must have shape ",
+              at::IntArrayRef(expected), ", got ", mask.sizes());
+  const int64_t row_stride = transposed ? 1 : m;
+  const int64_t col_stride = transposed ? k : 1;
+  const auto* s = reinterpret_cast<const uint64_t*>(support.data_ptr<int64_t>());
+  auto* out = reinterpret_cast<uint8_t*>(mask.data_ptr<bool>());
+  const int64_t words = eoi::support_words(n);
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      eoi::write_support_mask(s + b * m * words, n, m, row_begin, row_end, out + b * k * m, row_stride,
+                              col_stride);
+    }
+  });
+}
+
+// ---- top_up_masks -------------------------------------------------------------------
+
+void top_up_masks_cpu(const at::Tensor& seeds, int64_t target_count, at::Tensor mask) {
+  check_cpu_contiguous(seeds, "seeds", at::kLong);
+  check_cpu_contiguous(mask, "mask", at::kBool);
+  TORCH_CHECK(mask.dim() == 3 && mask.size(0) == seeds.size(0),
+              "eoi_ext: mask must have shape (count, rows, cols) with count = len(seeds)");
+  const int64_t rows = mask.size(1);
+  const int64_t cols = mask.size(2);
+  const auto* sp = seeds.data_ptr<int64_t>();
+  auto* out = reinterpret_cast<uint8_t*>(mask.data_ptr<bool>());
+  at::parallel_for(0, seeds.size(0), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      eoi::top_up_mask(static_cast<uint64_t>(sp[b]), rows, cols, target_count, out + b * rows * cols);
+    }
+  });
+}
+
+}  // namespace
+
+TORCH_LIBRARY(eoi_ext, m) {
+  m.def("sample_plans(Tensor seeds, int n, int m, float density, bool at_most)"
+        " -> (Tensor offsets, Tensor pairs, Tensor cos_sin, Tensor support)");
+  m.def("rotation_levels(Tensor offsets, Tensor pairs, int m) -> Tensor");
+  m.def("apply_plans(Tensor offsets, Tensor pairs, Tensor cos_sin, int m, int row_begin, int row_end,"
+        " bool transposed, float gain, Tensor(a!) out) -> ()");
+  m.def("support_masks(Tensor support, int n, int m, int row_begin, int row_end, bool transposed,"
+        " Tensor(a!) mask) -> ()");
+  m.def("top_up_masks(Tensor seeds, int target_count, Tensor(a!) mask) -> ()");
+}
+
+// The plan is built on the CPU whatever the output device; a CUDA backend registers
+// apply_plans / support_masks / top_up_masks for the CUDA key next to these.
+TORCH_LIBRARY_IMPL(eoi_ext, CPU, m) {
+  m.impl("sample_plans", &sample_plans_cpu);
+  m.impl("rotation_levels", &rotation_levels_cpu);
+  m.impl("apply_plans", &apply_plans_cpu);
+  m.impl("support_masks", &support_masks_cpu);
+  m.impl("top_up_masks", &top_up_masks_cpu);
+}
+
+}  // namespace eoi_ext
+
+// Build information, reported by eoi_ext.build_info() and `eoi info`.
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
+  module.def("build_info", []() {
+    pybind11::dict info;
+    info["torch_version"] = EOI_TORCH_VERSION;
+    info["backends"] = pybind11::make_tuple("cpu-ext");
+#ifdef _OPENMP
+    info["openmp"] = true;
+#else
+    info["openmp"] = false;
+#endif
+    info["cuda_archs"] = pybind11::make_tuple();
+    info["compiler"] = __VERSION__;
+    return info;
+  });
+}

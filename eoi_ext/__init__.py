@@ -1,0 +1,23 @@
+"""eoi_ext: Exact Orthogonal Initialization (EOI) of sparse neural networks.
+
+Every sparse weight matrix is a product of random Givens rotations: exactly orthogonal
+at any density, with its sparsity mask sampled together with its values (Nowak et al.,
+ICML 2024). Importing never fails because the compiled extension is missing: the
+pure-PyTorch fallback then runs (see eoi_ext.backend()).
+"""
+
+from . import givens, init
+from ._extension import backend, build_info
+from .api import sparse_orthogonal, sparse_orthogonal_batch
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "backend",
+    "build_info",
+    "givens",
+    "init",
+    "sparse_orthogonal",
+    "sparse_orthogonal_batch",
+]

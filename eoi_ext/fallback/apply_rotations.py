@@ -1,0 +1,58 @@
+"""Applying a plan: mirror of csrc/core/apply_rotations.h, vectorized by levels.
+
+The compiled kernel walks each tile of rows through the rotations in order. Here all
+rows of all matrices are updated at once, one ASAP level at a time: the rotations of a
+level touch disjoint coordinates, so one gather - rotate - scatter applies them all and
+every coordinate sees the same operations in the same order (DESIGN.md 1.3).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .rotation_levels import rotation_levels
+
+
+def apply_plans(
+    offsets: Tensor,
+    pairs: Tensor,
+    cos_sin: Tensor,
+    m: int,
+    row_begin: int,
+    row_end: int,
+    transposed: bool,
+    gain: float,
+    out: Tensor,
+) -> None:
+    """Writes gain * rows [row_begin, row_end) of every A into out (count, k, m), or
+    (count, m, k) when transposed. Runs on out's device."""
+    count = offsets.numel() - 1
+    k = row_end - row_begin
+    device = out.device
+    compute = torch.float64 if out.dtype == torch.float64 else torch.float32
+
+    # work[b * m + c, r] = A_b[row_begin + r, c], coordinate-major like the C++ tile.
+    work = torch.zeros(count * m, k, dtype=compute, device=device)
+    rows = torch.arange(k, device=device)
+    starts = torch.arange(count, device=device) * m + row_begin
+    work[(starts[:, None] + rows).reshape(-1), rows.repeat(count)] = 1
+
+    matrix = torch.repeat_interleave(torch.arange(count), offsets.diff())
+    flat_i = (matrix * m + pairs[:, 0]).to(device)
+    flat_j = (matrix * m + pairs[:, 1]).to(device)
+    cos = cos_sin[:, 0:1].to(device=device, dtype=compute)
+    sin = cos_sin[:, 1:2].to(device=device, dtype=compute)
+
+    levels = rotation_levels(offsets, pairs, m)
+    order = torch.argsort(levels, stable=True).to(device)
+    sizes = torch.bincount(levels).tolist() if levels.numel() else []
+    for level_rotations in torch.split(order, sizes):
+        i, j = flat_i[level_rotations], flat_j[level_rotations]
+        c, s = cos[level_rotations], sin[level_rotations]
+        a, b = work[i], work[j]
+        work[i] = c * a - s * b
+        work[j] = s * a + c * b
+
+    result = (work * gain).view(count, m, k)
+    out.copy_(result if transposed else result.transpose(1, 2))

@@ -1,0 +1,25 @@
+"""ASAP level scheduling: mirror of csrc/core/rotation_levels."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def rotation_levels(offsets: Tensor, pairs: Tensor, m: int) -> Tensor:
+    """0-based level of every rotation, per matrix: (R,) int32.
+
+    L(k) = max(last[i_k], last[j_k]) with last[c] = 1 + the level of the latest rotation
+    on coordinate c; rotations of one level touch disjoint coordinates.
+    """
+    bounds = offsets.tolist()
+    flat = pairs.reshape(-1).tolist()
+    levels: list[int] = []
+    for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+        last = [0] * m
+        for k in range(begin, end):
+            i, j = flat[2 * k], flat[2 * k + 1]
+            level = max(last[i], last[j])
+            levels.append(level)
+            last[i] = last[j] = level + 1
+    return torch.tensor(levels, dtype=torch.int32)

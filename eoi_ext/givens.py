@@ -1,0 +1,206 @@
+"""Rotation plans: the lower-level pieces every EOI matrix is built from.
+
+An EOI matrix of shape (rows, cols) is W = gain * A (rows <= cols) or gain * A^T
+(rows > cols) with A = [I_n | 0] G_1 ... G_R, n = min(rows, cols), m = max(rows, cols),
+and G_k a Givens rotation in the plane (i_k, j_k) by angle theta_k (DESIGN.md 1.1).
+
+A :class:`RotationPlan` holds everything random about `count` such matrices: one seed
+per matrix (drawn from a torch.Generator), the pairs and angles of their rotations, and
+the symbolic support of A that fixes the mask. Building a plan is cheap (no floating
+point on A); :func:`apply_plan` and :func:`support_mask` then write the weights and masks,
+for all rows or any row range of A, on any device:
+
+    plan = sample_plan(1024, 1024, 0.1)
+    W = apply_plan(plan)[0]             # (1024, 1024) float32
+    M = support_mask(plan)[0]           # (1024, 1024) bool
+    levels = rotation_levels(plan)      # rotations of one level touch disjoint coordinates
+
+Sampling contract: the seed of matrix b is draw number b of
+``torch.randint(0, 2**63 - 1, (count,), generator=generator)``; pairs, angles and
+top-up positions are pure functions of the seed (a SplitMix64 counter stream,
+csrc/core/random_stream.h), so every backend builds the same matrix from the same
+generator state, and a batch of count matrices equals count consecutive single calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import torch
+from torch import Tensor
+
+from . import _extension, fallback
+
+SEED_BOUND = 2**63 - 1
+
+
+def _implementation(device: torch.device | str | None) -> ModuleType:
+    """eoi_ext.ops where the compiled extension handles `device`, else the fallback."""
+    if _extension.backend(device) == "python":
+        return fallback
+    from . import ops
+
+    return ops
+
+
+@dataclass(frozen=True)
+class RotationPlan:
+    """The random part of `count` EOI matrices of one shape, on the CPU.
+
+    Attributes:
+        rows, cols: shape of each matrix W.
+        seeds: (count,) int64, one per matrix.
+        offsets: (count + 1,) int64; rotations offsets[b] .. offsets[b + 1] - 1 are
+            matrix b's, in the order they are applied.
+        pairs: (R, 2) int32 coordinates (i, j) in [0, m) of every rotation.
+        cos_sin: (R, 2) float64 (cos theta, sin theta) of every rotation.
+        support: (count, m, ceil(n / 64)) int64 bitsets; bit r of support[b, c] is set
+            where A_b[r, c] can be nonzero (the mask before any exact-density top-up).
+    """
+
+    rows: int
+    cols: int
+    seeds: Tensor
+    offsets: Tensor
+    pairs: Tensor
+    cos_sin: Tensor
+    support: Tensor
+
+    @property
+    def n(self) -> int:
+        """Smaller side: the number of rows of A."""
+        return min(self.rows, self.cols)
+
+    @property
+    def m(self) -> int:
+        """Larger side: the dimension the rotations act in."""
+        return max(self.rows, self.cols)
+
+    @property
+    def transposed(self) -> bool:
+        """True when W = gain * A^T (tall matrices, rows > cols)."""
+        return self.rows > self.cols
+
+    @property
+    def count(self) -> int:
+        return self.seeds.numel()
+
+    @property
+    def rotation_counts(self) -> Tensor:
+        """(count,) int64: R of each matrix."""
+        return self.offsets.diff()
+
+
+def draw_seeds(count: int, generator: torch.Generator | None = None) -> Tensor:
+    """(count,) int64 seeds in [0, 2^63 - 1) from `generator` (torch's default CPU
+    generator when None), returned on the CPU. Drawing count seeds at once equals count
+    draws of one seed."""
+    device = generator.device if generator is not None else torch.device("cpu")
+    seeds = torch.randint(
+        0, SEED_BOUND, (count,), dtype=torch.int64, device=device, generator=generator
+    )
+    return seeds.cpu()
+
+
+def plan_from_seeds(
+    seeds: Tensor, rows: int, cols: int, density: float, *, exact_density: bool = False
+) -> RotationPlan:
+    """Samples and tracks the rotations of one matrix per seed (no validation: see
+    eoi_ext.sparse_orthogonal for the checked entry point).
+
+    With exact_density the plan stops at the last rotation count whose density is at
+    most `density` (the top-up adds the rest), else at the published rule's count.
+    """
+    n, m = min(rows, cols), max(rows, cols)
+    impl = _implementation("cpu")
+    offsets, pairs, cos_sin, support = impl.sample_plans(seeds, n, m, float(density), exact_density)
+    return RotationPlan(rows, cols, seeds, offsets, pairs, cos_sin, support)
+
+
+def sample_plan(
+    rows: int,
+    cols: int,
+    density: float,
+    *,
+    count: int = 1,
+    exact_density: bool = False,
+    generator: torch.Generator | None = None,
+) -> RotationPlan:
+    """Draws `count` seeds from `generator` and samples the plan of each matrix."""
+    return plan_from_seeds(draw_seeds(count, generator), rows, cols, density,
+                           exact_density=exact_density)
+
+
+def rotation_levels(plan: RotationPlan) -> Tensor:
+    """(R,) int32 ASAP level of every rotation within its matrix (DESIGN.md 1.3).
+
+    Rotations of one matrix with equal level touch disjoint coordinates; applying the
+    levels in increasing order gives exactly the sequential result.
+    """
+    return _implementation("cpu").rotation_levels(plan.offsets, plan.pairs, plan.m)
+
+
+def _row_block(plan: RotationPlan, row_range: tuple[int, int] | None) -> tuple[int, int]:
+    begin, end = (0, plan.n) if row_range is None else row_range
+    if not 0 <= begin <= end <= plan.n:
+        raise ValueError(
+            f"row_range must satisfy 0 <= begin <= end <= {plan.n} (rows of A, the smaller "
+            f"side), got {row_range}"
+        )
+    return begin, end
+
+
+def _block_shape(plan: RotationPlan, begin: int, end: int) -> tuple[int, int, int]:
+    k = end - begin
+    return (plan.count, plan.m, k) if plan.transposed else (plan.count, k, plan.m)
+
+
+def apply_plan(
+    plan: RotationPlan,
+    *,
+    gain: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+    row_range: tuple[int, int] | None = None,
+) -> Tensor:
+    """Weights of the plan's matrices: (count, rows, cols) of `dtype` on `device`.
+
+    float64 outputs are computed in float64, the others in float32. With
+    row_range=(begin, end) only rows begin .. end - 1 of A are computed: the result is
+    then (count, end - begin, cols) for wide matrices and (count, rows, end - begin)
+    (a column block of W) for tall ones.
+    """
+    begin, end = _row_block(plan, row_range)
+    device = torch.device("cpu") if device is None else torch.device(device)
+    out = torch.empty(_block_shape(plan, begin, end), dtype=dtype, device=device)
+    _implementation(device).apply_plans(
+        plan.offsets, plan.pairs, plan.cos_sin, plan.m, begin, end, plan.transposed, float(gain),
+        out,
+    )
+    return out
+
+
+def support_mask(
+    plan: RotationPlan,
+    *,
+    device: torch.device | str | None = None,
+    row_range: tuple[int, int] | None = None,
+) -> Tensor:
+    """Bool masks of the plan's matrices, laid out like :func:`apply_plan`'s result."""
+    begin, end = _row_block(plan, row_range)
+    device = torch.device("cpu") if device is None else torch.device(device)
+    mask = torch.empty(_block_shape(plan, begin, end), dtype=torch.bool, device=device)
+    support = plan.support if device.type == "cpu" else plan.support.to(device)
+    _implementation(device).support_masks(
+        support, plan.n, plan.m, begin, end, plan.transposed, mask
+    )
+    return mask
+
+
+def top_up_mask_(plan: RotationPlan, mask: Tensor, target_count: int) -> Tensor:
+    """Adds uniformly random free positions (from each matrix's seed) to every mask of
+    mask (count, rows, cols), in place, until each holds target_count entries.
+    Returns mask."""
+    _implementation(mask.device).top_up_masks(plan.seeds, int(target_count), mask)
+    return mask
