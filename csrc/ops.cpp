@@ -125,14 +125,14 @@ void apply_plans_kernel(const at::Tensor& offsets, const at::Tensor& pairs,
   const auto* csp = cs.data_ptr<compute_t>();
   auto* o = out.data_ptr<out_t>();
   at::parallel_for(0, count * tiles, 1, [&](int64_t begin, int64_t end) {
-    std::vector<compute_t> work(m * lanes);
+    eoi::TileScratch<compute_t> scratch(m);
     for (int64_t item = begin; item < end; ++item) {
       const int64_t b = item / tiles;
       const int64_t first = row_begin + (item % tiles) * lanes;
       const int64_t last = std::min(first + lanes, row_end);
       eoi::apply_rotations_tile<compute_t, out_t>(
           p + 2 * off[b], csp + 2 * off[b], off[b + 1] - off[b], m, first, last,
-          static_cast<compute_t>(gain), work.data(),
+          static_cast<compute_t>(gain), scratch,
           o + b * block_rows * m + (first - row_begin) * row_stride, row_stride, col_stride);
     }
   });
@@ -192,9 +192,15 @@ void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t 
   const auto* s = reinterpret_cast<const uint64_t*>(support.data_ptr<int64_t>());
   auto* out = reinterpret_cast<uint8_t*>(mask.data_ptr<bool>());
   const int64_t words = eoi::support_words(n);
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      eoi::write_support_mask(s + b * m * words, n, m, row_begin, row_end, out + b * k * m, row_stride,
+  // Work items: blocks of 64 rows (one support word) of one matrix.
+  const int64_t blocks = (k + 63) / 64;
+  at::parallel_for(0, count * blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t b = item / blocks;
+      const int64_t first = row_begin + (item % blocks) * 64;
+      const int64_t last = std::min(first + 64, row_end);
+      eoi::write_support_mask(s + b * m * words, n, m, first, last,
+                              out + b * k * m + (first - row_begin) * row_stride, row_stride,
                               col_stride);
     }
   });

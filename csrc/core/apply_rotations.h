@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace eoi {
 
@@ -20,26 +21,49 @@ constexpr int64_t tile_lanes() {
   return 64 / static_cast<int64_t>(sizeof(compute_t));
 }
 
+// Scratch of one thread for apply_rotations_tile, reusable across tiles and matrices
+// whose larger side is at most m.
+template <typename compute_t>
+struct TileScratch {
+  explicit TileScratch(int64_t m) : values(m * tile_lanes<compute_t>()), live(m) {}
+  std::vector<compute_t> values;  // values[c * lanes + lane] = A[row_begin + lane][c]
+  std::vector<uint8_t> live;      // live[c]: coordinate c is nonzero in some row of the tile
+};
+
 // Applies rotations (i_k, j_k) with (cos_k, sin_k) = cos_sin[2k], cos_sin[2k + 1] to
 // rows [row_begin, row_end) of A (at most tile_lanes<compute_t>() rows), and writes
 // gain * A[r][c] to out[(r - row_begin) * row_stride + c * col_stride] for all
-// c in [0, m). `work` is scratch of m * tile_lanes<compute_t>() values.
+// c in [0, m).
 //
 // Right-multiplying by G(i, j, theta) maps a row x to
 //   x_i <- cos * x_i - sin * x_j,   x_j <- sin * x_i + cos * x_j.
+// A rotation on two coordinates that are zero in every row of the tile leaves them
+// exactly zero, so it is skipped: rows start as unit vectors and their supports grow
+// only through rotations, so early rotations mostly miss the tile (about 3x less work
+// at density 0.1, with the same numbers).
 template <typename compute_t, typename out_t>
 void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_t count,
                           int64_t m, int64_t row_begin, int64_t row_end, compute_t gain,
-                          compute_t* work, out_t* out, int64_t row_stride,
+                          TileScratch<compute_t>& scratch, out_t* out, int64_t row_stride,
                           int64_t col_stride) {
   constexpr int64_t L = tile_lanes<compute_t>();
   const int64_t lanes = row_end - row_begin;
+  compute_t* work = scratch.values.data();
+  uint8_t* live = scratch.live.data();
   std::fill(work, work + m * L, compute_t(0));
-  for (int64_t lane = 0; lane < lanes; ++lane) work[(row_begin + lane) * L + lane] = compute_t(1);
+  std::fill(live, live + m, uint8_t{0});
+  for (int64_t lane = 0; lane < lanes; ++lane) {
+    work[(row_begin + lane) * L + lane] = compute_t(1);
+    live[row_begin + lane] = 1;
+  }
 
   for (int64_t k = 0; k < count; ++k) {
-    compute_t* __restrict xi = work + static_cast<int64_t>(pairs[2 * k]) * L;
-    compute_t* __restrict xj = work + static_cast<int64_t>(pairs[2 * k + 1]) * L;
+    const int32_t i = pairs[2 * k];
+    const int32_t j = pairs[2 * k + 1];
+    if (!(live[i] | live[j])) continue;
+    live[i] = live[j] = 1;
+    compute_t* __restrict xi = work + static_cast<int64_t>(i) * L;
+    compute_t* __restrict xj = work + static_cast<int64_t>(j) * L;
     const compute_t c = cos_sin[2 * k];
     const compute_t s = cos_sin[2 * k + 1];
 #pragma GCC ivdep
@@ -52,9 +76,16 @@ void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_
   }
 
   if (col_stride == 1) {
-    for (int64_t lane = 0; lane < lanes; ++lane) {
-      out_t* row = out + lane * row_stride;
-      for (int64_t col = 0; col < m; ++col) row[col] = static_cast<out_t>(gain * work[col * L + lane]);
+    // Rows of the output are contiguous: transpose through blocks of kBlock columns so
+    // the strided reads of `work` stay in L1.
+    constexpr int64_t kBlock = 16;
+    for (int64_t c0 = 0; c0 < m; c0 += kBlock) {
+      const int64_t width = std::min(kBlock, m - c0);
+      for (int64_t lane = 0; lane < lanes; ++lane) {
+        out_t* dst = out + lane * row_stride + c0;
+        const compute_t* src = work + c0 * L + lane;
+        for (int64_t col = 0; col < width; ++col) dst[col] = static_cast<out_t>(gain * src[col * L]);
+      }
     }
   } else {
     for (int64_t col = 0; col < m; ++col) {

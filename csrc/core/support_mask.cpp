@@ -21,11 +21,22 @@ void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t r
         out[r - row_begin] = static_cast<uint8_t>((s[r >> 6] >> (r & 63)) & 1u);
     }
   } else {
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      const uint64_t* s = support + (r >> 6);
-      const int64_t bit = r & 63;
-      uint8_t* out = mask + (r - row_begin) * row_stride;
-      for (int64_t c = 0; c < m; ++c) out[c * col_stride] = static_cast<uint8_t>((s[c * words] >> bit) & 1u);
+    // Row r of the output takes bit r of every S_c: gather the words of a block of
+    // columns once (they stay in L1), then write each row of the block from them.
+    constexpr int64_t kBlock = 64;
+    uint64_t block[kBlock];
+    for (int64_t c0 = 0; c0 < m; c0 += kBlock) {
+      const int64_t width = std::min(kBlock, m - c0);
+      int64_t loaded_word = -1;
+      for (int64_t r = row_begin; r < row_end; ++r) {
+        if ((r >> 6) != loaded_word) {
+          loaded_word = r >> 6;
+          for (int64_t t = 0; t < width; ++t) block[t] = support[(c0 + t) * words + loaded_word];
+        }
+        const int64_t bit = r & 63;
+        uint8_t* out = mask + (r - row_begin) * row_stride + c0 * col_stride;
+        for (int64_t t = 0; t < width; ++t) out[t * col_stride] = static_cast<uint8_t>((block[t] >> bit) & 1u);
+      }
     }
   }
 }
