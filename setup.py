@@ -43,7 +43,7 @@ def extensions() -> list:
             sources=["csrc/ops.cpp", *CORE_SOURCES],
             include_dirs=[str(ROOT / "csrc")],
             extra_compile_args={
-                "cxx": ["-O3", "-fopenmp", f'-DEOI_TORCH_VERSION="{torch.__version__}"'],
+                "cxx": ["-O3", "-g0", "-fopenmp", f'-DEOI_TORCH_VERSION="{torch.__version__}"'],
             },
             extra_link_args=["-fopenmp"],
         )

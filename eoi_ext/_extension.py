@@ -38,7 +38,7 @@ def _load() -> tuple[ModuleType | None, str]:
         config = importlib.import_module("eoi_ext._build_config")
     except ImportError:
         return None, "the compiled extension eoi_ext._C is not built"
-    if config.TORCH_VERSION != torch.__version__:
+    if torch.__version__ != config.TORCH_VERSION:
         return None, (
             f"the compiled extension was built against torch {config.TORCH_VERSION} but torch "
             f"{torch.__version__} is installed; rebuild it with `{REBUILD_COMMAND}`"

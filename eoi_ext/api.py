@@ -158,7 +158,14 @@ def sparse_orthogonal(
         (W, M): W of shape (rows, cols) and `dtype`, M a bool mask of the same shape.
     """
     weights, mask = sparse_orthogonal_batch(
-        1, rows, cols, density, gain=gain, exact_density=exact_density, dtype=dtype,
-        device=device, generator=generator,
+        1,
+        rows,
+        cols,
+        density,
+        gain=gain,
+        exact_density=exact_density,
+        dtype=dtype,
+        device=device,
+        generator=generator,
     )
     return weights[0], mask[0]

@@ -128,8 +128,9 @@ def sample_plan(
     generator: torch.Generator | None = None,
 ) -> RotationPlan:
     """Draws `count` seeds from `generator` and samples the plan of each matrix."""
-    return plan_from_seeds(draw_seeds(count, generator), rows, cols, density,
-                           exact_density=exact_density)
+    return plan_from_seeds(
+        draw_seeds(count, generator), rows, cols, density, exact_density=exact_density
+    )
 
 
 def rotation_levels(plan: RotationPlan) -> Tensor:
@@ -175,7 +176,14 @@ def apply_plan(
     device = torch.device("cpu") if device is None else torch.device(device)
     out = torch.empty(_block_shape(plan, begin, end), dtype=dtype, device=device)
     _implementation(device).apply_plans(
-        plan.offsets, plan.pairs, plan.cos_sin, plan.m, begin, end, plan.transposed, float(gain),
+        plan.offsets,
+        plan.pairs,
+        plan.cos_sin,
+        plan.m,
+        begin,
+        end,
+        plan.transposed,
+        float(gain),
         out,
     )
     return out

@@ -70,8 +70,15 @@ def sparse_orthogonal_(
 
     rows, cols = tensor.shape
     weights, mask = sparse_orthogonal_batch(
-        1, rows, cols, density, gain=gain, exact_density=exact_density, dtype=tensor.dtype,
-        device=tensor.device, generator=generator,
+        1,
+        rows,
+        cols,
+        density,
+        gain=gain,
+        exact_density=exact_density,
+        dtype=tensor.dtype,
+        device=tensor.device,
+        generator=generator,
     )
     with torch.no_grad():
         tensor.copy_(weights[0])

@@ -4,7 +4,8 @@
 // A = [I_n | 0] G_1 ... G_R has n rows and m >= n columns. Column c of A can be
 // nonzero only on the rows in S_c, kept as a bitset of `words = ceil(n / 64)` words.
 // A rotation on (i, j) sets S_i = S_j = S_i | S_j, so the symbolic nonzero count
-// changes by 2|S_i | S_j| - |S_i| - |S_j|: O(n / 64) word operations per rotation.
+// changes by 2|S_i | S_j| - |S_i| - |S_j| = |S_i ^ S_j|: O(n / 64) word operations per
+// rotation.
 #pragma once
 
 #include <cstdint>
@@ -33,26 +34,25 @@ class SupportTracker {
   int64_t nnz() const { return nnz_; }
   bool full() const { return nnz_ == n_ * m_; }
 
+  // The count a rotation on (i, j) would give, without applying it:
+  // 2|S_i | S_j| - |S_i| - |S_j| = |S_i ^ S_j|, one popcount per word.
+  int64_t nnz_after(int64_t i, int64_t j) const;
   // S_i = S_j = S_i | S_j. Returns the new symbolic nonzero count.
   int64_t rotate(int64_t i, int64_t j);
-  // Restores S_i and S_j to what they were before the last rotate(i, j).
-  void undo_last();
 
  private:
   int64_t n_, m_, words_;
   uint64_t* bits_;
   int64_t nnz_;
-  int64_t last_i_ = -1, last_j_ = -1, last_nnz_ = 0;
-  std::vector<uint64_t> saved_;  // S_i then S_j before the last rotation
 };
 
 // Draws rotations 0, 1, 2, ... from the stream of `seed` (random_stream.h) until the
 // stopping rule holds. Appends the R chosen pairs to `pairs` as (i, j) int32 values
-// and their (cos theta, sin theta) to `cos_sin`, and leaves the support of A after R
-// rotations in `support` (m * words words). Returns R. Matrices with m == 1 need no
-// rotation (R = 0).
+// and their angles to `thetas`, and leaves the support of A after R rotations in
+// `support` (m * words words). Returns R. Matrices with m == 1 need no rotation (R = 0).
+// (cos, sin) of the angles are left to the caller, which can vectorize them.
 int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, StopRule rule,
-                         std::vector<int32_t>& pairs, std::vector<double>& cos_sin,
+                         std::vector<int32_t>& pairs, std::vector<double>& thetas,
                          uint64_t* support);
 
 }  // namespace eoi

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import Tensor
 
@@ -15,7 +17,7 @@ def rotation_levels(offsets: Tensor, pairs: Tensor, m: int) -> Tensor:
     bounds = offsets.tolist()
     flat = pairs.reshape(-1).tolist()
     levels: list[int] = []
-    for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+    for begin, end in itertools.pairwise(bounds):
         last = [0] * m
         for k in range(begin, end):
             i, j = flat[2 * k], flat[2 * k + 1]

@@ -23,7 +23,7 @@ def support_masks(
 def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
     """Adds to every (rows, cols) mask the free positions p with the smallest
     (stream_draw(topup_seed(seed), p) >> 1, p) until it holds target_count entries."""
-    count, rows, cols = mask.shape
+    _, rows, cols = mask.shape
     positions = torch.arange(rows * cols, dtype=torch.int64)
     for b, seed in enumerate(seeds.tolist()):
         flat = mask[b].reshape(-1)

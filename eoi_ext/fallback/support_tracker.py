@@ -1,7 +1,8 @@
 """Symbolic support tracking and the stopping rules: mirror of csrc/core/support_tracker.
 
 The column supports S_c are Python ints used as bitsets (bit r: row r of A = [I_n | 0]
-G_1 ... G_R can be nonzero in column c); a rotation on (i, j) sets both to S_i | S_j.
+G_1 ... G_R can be nonzero in column c); a rotation on (i, j) sets both to S_i | S_j and
+adds |S_i ^ S_j| to the nonzero count.
 Rotations are drawn from the counter stream in vectorized chunks and consumed one by one.
 """
 
@@ -42,29 +43,29 @@ def sample_rotations(
     if m < 2 or (nnz > target if at_most else nnz >= target):
         return chosen_i, chosen_j, supports
 
+    def accept(i: int, j: int) -> None:
+        supports[i] = supports[j] = supports[i] | supports[j]
+        chosen_i.append(i)
+        chosen_j.append(j)
+
     chunk = _chunk_size(n, m, density)
     first = 0
     while True:
         draws_i, draws_j, _ = draw_rotations(seed, first, chunk, m)
         for i, j in zip(draws_i.tolist(), draws_j.tolist(), strict=True):
-            si, sj = supports[i], supports[j]
-            union = si | sj
-            after = nnz + 2 * union.bit_count() - si.bit_count() - sj.bit_count()
-            keep, stop = True, True
+            # The count after the rotation: nnz + |S_i ^ S_j| (= 2|S_i | S_j| - |S_i| - |S_j|).
+            after = nnz + (supports[i] ^ supports[j]).bit_count()
             if not at_most and after >= target:
-                keep = not target - nnz < after - target
-            elif at_most and after > target:
-                keep = False
-            else:
-                # A full support cannot grow: stop there whatever the target.
-                stop = after == full
-            if not keep:
+                if target - nnz < after - target:
+                    return chosen_i, chosen_j, supports  # R - 1 is strictly closer
+                accept(i, j)
                 return chosen_i, chosen_j, supports
-            supports[i] = supports[j] = union
+            if at_most and after > target:
+                return chosen_i, chosen_j, supports
+            accept(i, j)
             nnz = after
-            chosen_i.append(i)
-            chosen_j.append(j)
-            if stop:
+            # A full support cannot grow: stop there whatever the target.
+            if nnz == full:
                 return chosen_i, chosen_j, supports
         first += chunk
 
@@ -100,8 +101,6 @@ def sample_plans(
     theta = torch.cat([torch.zeros(0, dtype=torch.float64), *thetas])
     cos_sin = torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
     support = (
-        torch.stack(supports)
-        if supports
-        else torch.zeros(0, m, (n + 63) // 64, dtype=torch.int64)
+        torch.stack(supports) if supports else torch.zeros(0, m, (n + 63) // 64, dtype=torch.int64)
     )
     return torch.tensor(offsets, dtype=torch.int64), pairs, cos_sin, support

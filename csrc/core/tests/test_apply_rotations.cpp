@@ -32,7 +32,12 @@ struct Plan {
 
 Plan make_plan(uint64_t seed, int64_t n, int64_t m, double d) {
   Plan p{n, m, {}, {}, std::vector<uint64_t>(m * support_words(n))};
-  sample_rotations(seed, n, m, d, StopRule::kNearest, p.pairs, p.cos_sin, p.support.data());
+  std::vector<double> thetas;
+  sample_rotations(seed, n, m, d, StopRule::kNearest, p.pairs, thetas, p.support.data());
+  for (double theta : thetas) {
+    p.cos_sin.push_back(std::cos(theta));
+    p.cos_sin.push_back(std::sin(theta));
+  }
   return p;
 }
 

@@ -38,7 +38,12 @@ Plan raw_plan(uint64_t seed, int64_t m, int64_t count) {
 Plan sampled_plan(uint64_t seed, int64_t n, int64_t m, double d) {
   Plan p{m, {}, {}};
   std::vector<uint64_t> support(m * support_words(n));
-  sample_rotations(seed, n, m, d, StopRule::kNearest, p.pairs, p.cos_sin, support.data());
+  std::vector<double> thetas;
+  sample_rotations(seed, n, m, d, StopRule::kNearest, p.pairs, thetas, support.data());
+  for (double theta : thetas) {
+    p.cos_sin.push_back(std::cos(theta));
+    p.cos_sin.push_back(std::sin(theta));
+  }
   return p;
 }
 
