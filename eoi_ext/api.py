@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
 
 import torch
@@ -50,6 +51,22 @@ def check_generator(generator: object) -> None:
         raise TypeError(f"generator must be a torch.Generator or None, got {generator!r}")
 
 
+def caller_stacklevel() -> int:
+    """The warnings.warn stacklevel of the first frame outside eoi_ext, as seen from the
+    function calling this one, so a warning points at the user's line whichever public
+    entry point was used."""
+    frame = sys._getframe(2)  # the caller of the warning function: stacklevel 2
+    level = 2
+    while frame is not None and _in_package(frame.f_globals.get("__name__", "")):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _in_package(module: str) -> bool:
+    return module == "eoi_ext" or module.startswith("eoi_ext.")
+
+
 def warn_if_unreachable(density: float, rows: int, cols: int) -> None:
     """Densities below 1/max(rows, cols) (a scaled partial permutation, no rotation) cannot
     be reached by an orthogonal matrix: the minimum-density matrix is returned."""
@@ -60,7 +77,7 @@ def warn_if_unreachable(density: float, rows: int, cols: int) -> None:
             f"orthogonal {rows}x{cols} matrix; returning the minimum-density matrix "
             f"(achieved density {minimum:g})",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
 
 
