@@ -240,30 +240,28 @@ def test_givens_pipeline_agrees(rows, cols, density, exact_density, monkeypatch)
     """The whole public pipeline, forced onto each backend, gives the same matrices."""
     from eoi_ext import _extension
 
-    kwargs = dict(count=2, exact_density=exact_density)
-    ext_W, ext_M = eoi_ext.sparse_orthogonal_batch(
-        2,
-        rows,
-        cols,
-        density,
-        exact_density=exact_density,
-        generator=torch.Generator().manual_seed(9),
-    )
-    ext_plan = givens.sample_plan(
-        rows, cols, density, generator=torch.Generator().manual_seed(9), **kwargs
-    )
+    def build():
+        weights, masks = eoi_ext.sparse_orthogonal_batch(
+            2,
+            rows,
+            cols,
+            density,
+            exact_density=exact_density,
+            generator=torch.Generator().manual_seed(9),
+        )
+        plan = givens.sample_plan(
+            rows,
+            cols,
+            density,
+            count=2,
+            exact_density=exact_density,
+            generator=torch.Generator().manual_seed(9),
+        )
+        return weights, masks, plan
+
+    ext_W, ext_M, ext_plan = build()
     monkeypatch.setattr(_extension, "backend", lambda device="cpu": "python")
-    py_W, py_M = eoi_ext.sparse_orthogonal_batch(
-        2,
-        rows,
-        cols,
-        density,
-        exact_density=exact_density,
-        generator=torch.Generator().manual_seed(9),
-    )
-    py_plan = givens.sample_plan(
-        rows, cols, density, generator=torch.Generator().manual_seed(9), **kwargs
-    )
+    py_W, py_M, py_plan = build()
     assert torch.equal(ext_plan.offsets, py_plan.offsets)
     assert torch.equal(ext_M, py_M), "masks differ between cpu-ext and python"
     diff = (ext_W - py_W).abs().max().item()
