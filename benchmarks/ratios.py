@@ -20,6 +20,7 @@ RATIOS: list[tuple[str, str, str]] = [
     ("eoi_ext / floor (1024^2)", "eoi_1024", "floor_1024"),
     ("eoi_ext batch / floor (layers of 128^2)", "eoi_batch", "floor_batch"),
     ("eoi_ext / floor (4096^2)", "eoi_4096", "floor_4096"),
+    ("eoi_ext exact_density / floor (4096^2)", "eoi_4096_exact", "floor_4096"),
 ]
 
 

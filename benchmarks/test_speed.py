@@ -148,3 +148,15 @@ def test_floor_4096(measure) -> None:
         measure("floor_4096", "zeros float32 + bool 4096x4096", lambda: floor(4096, 4096)),
         (4096, 4096),
     )
+
+
+@pytest.mark.benchmark(group="large-4096: 4096x4096 d=0.1")
+def test_eoi_4096_exact_density(measure) -> None:
+    g = generator()
+    result = measure(
+        "eoi_4096_exact",
+        "eoi_ext.sparse_orthogonal 4096x4096 d=0.1 exact_density=True",
+        lambda: eoi_ext.sparse_orthogonal(4096, 4096, 0.1, exact_density=True, generator=g),
+    )
+    check(result, (4096, 4096))
+    assert int(result[1].sum()) == round(0.1 * 4096 * 4096)

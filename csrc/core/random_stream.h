@@ -12,7 +12,8 @@
 //   draw(seed, c)    = mix(seed + (c + 1) * kGolden)            (all mod 2^64)
 //   uniform(seed, c) = (draw(seed, c) >> 11) * 2^-53           in [0, 1)
 //   rotation k uses draws 3k (first index), 3k+1 (second index), 3k+2 (angle).
-//   top-up key of flat position p = draw(topup_seed(seed), p) >> 1.
+//   exact-density top-up: draw t of the stream topup_seed(seed) names flat position
+//   floor(uniform * rows * cols) (support_mask.h).
 #pragma once
 
 #include <cstdint>

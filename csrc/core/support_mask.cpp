@@ -1,8 +1,6 @@
 #include "support_mask.h"
 
 #include <algorithm>
-#include <utility>
-#include <vector>
 
 #include "random_stream.h"
 #include "support_tracker.h"
@@ -48,29 +46,15 @@ int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_co
   for (int64_t p = 0; p < total; ++p) held += mask[p] != 0;
   const int64_t need = std::min(target_count, total) - held;
   if (need <= 0) return 0;
-  const int64_t free_count = total - held;
-  const uint64_t key_seed = topup_seed(seed);
-
-  // Keys are uniform on [0, 2^63): the `need` smallest of `free_count` keys lie below
-  // about need / free_count * 2^63. Collect candidates under a threshold with some
-  // slack and double it until enough are found, so memory stays O(need) instead of
-  // O(rows * cols). The selected set does not depend on the threshold.
-  using Candidate = std::pair<uint64_t, int64_t>;
-  std::vector<Candidate> candidates;
-  double fraction = std::min(1.0, 2.0 * static_cast<double>(need) / static_cast<double>(free_count) + 1e-3);
-  for (;;) {
-    const uint64_t limit = fraction >= 1.0 ? ~uint64_t{0} : static_cast<uint64_t>(fraction * 0x1.0p63);
-    candidates.clear();
-    for (int64_t p = 0; p < total; ++p) {
-      if (mask[p]) continue;
-      const uint64_t key = stream_draw(key_seed, static_cast<uint64_t>(p)) >> 1;
-      if (key <= limit) candidates.emplace_back(key, p);
+  const uint64_t stream = topup_seed(seed);
+  int64_t added = 0;
+  for (uint64_t t = 0; added < need; ++t) {
+    const auto p = static_cast<int64_t>(stream_uniform(stream, t) * static_cast<double>(total));
+    if (!mask[p]) {
+      mask[p] = 1;
+      ++added;
     }
-    if (static_cast<int64_t>(candidates.size()) >= need) break;
-    fraction = std::min(1.0, 2.0 * fraction);
   }
-  std::nth_element(candidates.begin(), candidates.begin() + (need - 1), candidates.end());
-  for (int64_t k = 0; k < need; ++k) mask[candidates[k].second] = 1;
   return need;
 }
 

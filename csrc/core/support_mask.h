@@ -13,10 +13,12 @@ void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t r
                         int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride);
 
 // Adds positions to a (rows x cols, row-major) mask until it holds `target_count`
-// entries: the free positions p with the smallest (key(p), p), key(p) =
-// stream_draw(topup_seed(seed), p) >> 1 -- a uniform random subset of the free
-// positions, the same on every backend. Returns the number of positions added (0 when
-// the mask already holds target_count or more).
+// entries. Draw t = 0, 1, 2, ... of the top-up stream, u_t = stream_uniform(
+// topup_seed(seed), t), names position floor(u_t * rows * cols); a free one joins the
+// mask. Each joining position is uniform over the positions still free, so the added set
+// is a uniform random subset, the same on every backend. Expected draws: need / (free
+// fraction), where need is at most one rotation's growth of the mask. Returns the number
+// of positions added (0 when the mask already holds target_count or more).
 int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_count,
                     uint8_t* mask);
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .random_stream import shift_right, stream_draw, topup_seed
+from .random_stream import stream_uniform, topup_seed
 
 
 def support_masks(
@@ -21,18 +21,33 @@ def support_masks(
 
 
 def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
-    """Adds to every (rows, cols) mask the free positions p with the smallest
-    (stream_draw(topup_seed(seed), p) >> 1, p) until it holds target_count entries."""
+    """Adds random free positions to every (rows, cols) mask of mask (count, rows, cols)
+    until it holds target_count entries: draw t of the stream topup_seed(seed) names flat
+    position floor(u_t * rows * cols), and a free one joins the mask."""
     _, rows, cols = mask.shape
-    positions = torch.arange(rows * cols, dtype=torch.int64)
+    total = rows * cols
     for b, seed in enumerate(seeds.tolist()):
         flat = mask[b].reshape(-1)
-        need = min(target_count, rows * cols) - int(flat.sum())
+        held = int(flat.sum())
+        need = min(target_count, total) - held
         if need <= 0:
             continue
-        free = positions[~flat.cpu()]
-        keys = shift_right(stream_draw(topup_seed(seed), free), 1)
-        # Stable sort: equal keys keep increasing p, i.e. order by (key, p).
-        chosen = free[torch.sort(keys, stable=True).indices[:need]]
-        flat[chosen.to(flat.device)] = True
+        stream = topup_seed(seed)
+        taken = flat.cpu()
+        added: list[int] = []
+        seen: set[int] = set()
+        # Draws come in vectorized chunks sized for the expected number of draws.
+        chunk = int(need * total / (total - held)) + 16
+        first = 0
+        while len(added) < need:
+            counters = torch.arange(first, first + chunk, dtype=torch.int64)
+            positions = (stream_uniform(stream, counters) * total).to(torch.int64)
+            for p, held_before in zip(positions.tolist(), taken[positions].tolist(), strict=True):
+                if not held_before and p not in seen:
+                    seen.add(p)
+                    added.append(p)
+                    if len(added) == need:
+                        break
+            first += chunk
+        flat[torch.tensor(added, device=flat.device)] = True
         mask[b].copy_(flat.view(rows, cols))

@@ -3,6 +3,7 @@
 #include "support_mask.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <tuple>
@@ -21,20 +22,20 @@ bool bit(const std::vector<uint64_t>& support, int64_t n, int64_t r, int64_t c) 
   return (support[c * support_words(n) + r / 64] >> (r % 64)) & 1u;
 }
 
-// Top-up by brute force: all free positions sorted by (key, p), the first `need` taken.
+// Top-up as specified, written plainly: draw t = 0, 1, 2, ... of the top-up stream picks
+// position floor(u_t * total); a free position joins the mask, until `need` have joined.
 std::vector<uint8_t> brute_top_up(uint64_t seed, int64_t total, int64_t target, std::vector<uint8_t> mask) {
   int64_t held = 0;
-  std::vector<std::pair<uint64_t, int64_t>> free_positions;
-  for (int64_t p = 0; p < total; ++p) {
-    if (mask[p]) {
-      ++held;
-      continue;
+  for (uint8_t x : mask) held += x != 0;
+  int64_t need = std::min(target, total) - held;
+  for (uint64_t t = 0; need > 0; ++t) {
+    const double u = static_cast<double>(stream_draw(topup_seed(seed), t) >> 11) / 9007199254740992.0;
+    const auto p = static_cast<int64_t>(std::floor(u * static_cast<double>(total)));
+    if (!mask[p]) {
+      mask[p] = 1;
+      --need;
     }
-    free_positions.emplace_back(stream_draw(topup_seed(seed), static_cast<uint64_t>(p)) >> 1, p);
   }
-  std::sort(free_positions.begin(), free_positions.end());
-  const int64_t need = std::min(target, total) - held;
-  for (int64_t k = 0; k < need; ++k) mask[free_positions[k].second] = 1;
   return mask;
 }
 
@@ -118,7 +119,7 @@ static void test_top_up_brute_force() {
   }
   CHECK(cases > 1500);
 
-  // Larger mask, small need (the candidate threshold is then far below 2^63).
+  // Larger mask, small and large needs.
   for (uint64_t seed = 0; seed < 40; ++seed) {
     const int64_t rows = 300, cols = 200, total = rows * cols;
     std::vector<uint8_t> mask = random_mask(seed + 1000, total, 0.1);
