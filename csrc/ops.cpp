@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "core/apply_rotations.h"
-#include "core/random_stream.h"
 #include "core/rotation_levels.h"
 #include "core/support_mask.h"
 #include "core/support_tracker.h"
@@ -28,21 +27,31 @@ void check_cpu_contiguous(const at::Tensor& t, const char* name, at::ScalarType 
   TORCH_CHECK(t.is_contiguous(), "eoi_ext: ", name, " must be contiguous");
 }
 
-// Validates (offsets, pairs, cos_sin) of a plan for matrices whose larger side is m.
-void check_plan(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
-                int64_t m) {
+// Validates the rotation lists (offsets, pairs) of a plan whose larger side is m, so the
+// kernels never index outside their scratch.
+void check_pairs(const at::Tensor& offsets, const at::Tensor& pairs, int64_t m) {
   check_cpu_contiguous(offsets, "offsets", at::kLong);
   check_cpu_contiguous(pairs, "pairs", at::kInt);
   TORCH_CHECK(offsets.dim() == 1 && offsets.numel() >= 1, "eoi_ext: offsets must be 1-D (count + 1,)");
   TORCH_CHECK(pairs.dim() == 2 && pairs.size(1) == 2, "eoi_ext: pairs must have shape (R, 2)");
-  TORCH_CHECK(cos_sin.dim() == 2 && cos_sin.size(1) == 2 && cos_sin.size(0) == pairs.size(0),
-              "eoi_ext: cos_sin must have shape (R, 2) like pairs");
   TORCH_CHECK(offsets[0].item<int64_t>() == 0 && offsets[-1].item<int64_t>() == pairs.size(0),
               "eoi_ext: offsets must start at 0 and end at the number of rotations");
+  TORCH_CHECK(offsets.numel() == 1 || (offsets.diff() >= 0).all().item<bool>(),
+              "eoi_ext: offsets must be non-decreasing");
   if (pairs.numel() > 0) {
     TORCH_CHECK(pairs.min().item<int32_t>() >= 0 && pairs.max().item<int32_t>() < m,
                 "eoi_ext: pairs must lie in [0, m) with m = ", m);
   }
+}
+
+// Validates (offsets, pairs, cos_sin) of a plan whose larger side is m.
+void check_plan(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
+                int64_t m) {
+  check_pairs(offsets, pairs, m);
+  TORCH_CHECK(cos_sin.device().is_cpu() && cos_sin.is_floating_point(),
+              "eoi_ext: cos_sin must be a floating-point CPU tensor");
+  TORCH_CHECK(cos_sin.dim() == 2 && cos_sin.size(1) == 2 && cos_sin.size(0) == pairs.size(0),
+              "eoi_ext: cos_sin must have shape (R, 2) like pairs");
 }
 
 // ---- sample_plans -------------------------------------------------------------------
@@ -92,8 +101,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
 // ---- rotation_levels ----------------------------------------------------------------
 
 at::Tensor rotation_levels_cpu(const at::Tensor& offsets, const at::Tensor& pairs, int64_t m) {
-  check_cpu_contiguous(offsets, "offsets", at::kLong);
-  check_cpu_contiguous(pairs, "pairs", at::kInt);
+  check_pairs(offsets, pairs, m);
   const int64_t count = offsets.size(0) - 1;
   at::Tensor levels = at::empty({pairs.size(0)}, pairs.options());
   const auto* off = offsets.data_ptr<int64_t>();
