@@ -32,8 +32,8 @@ int64_t SupportTracker::nnz_after(int64_t i, int64_t j) const {
   return nnz_ + symmetric_difference_size(bits_ + i * words_, bits_ + j * words_, words_);
 }
 
-int64_t SupportTracker::rotate(int64_t i, int64_t j) {
-  nnz_ = nnz_after(i, j);
+int64_t SupportTracker::rotate(int64_t i, int64_t j, int64_t nnz_after_rotation) {
+  nnz_ = nnz_after_rotation;
   uint64_t* si = bits_ + i * words_;
   uint64_t* sj = bits_ + j * words_;
   for (int64_t w = 0; w < words_; ++w) si[w] = sj[w] = si[w] | sj[w];
@@ -48,8 +48,8 @@ int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, St
   const auto start_nnz = static_cast<double>(tracker.nnz());
   if (m < 2 || (rule == StopRule::kNearest ? start_nnz >= target : start_nnz > target)) return 0;
 
-  auto accept = [&](const RotationDraw& r) {
-    tracker.rotate(r.i, r.j);
+  auto accept = [&](const RotationDraw& r, int64_t nnz_after_rotation) {
+    tracker.rotate(r.i, r.j, nnz_after_rotation);
     pairs.push_back(static_cast<int32_t>(r.i));
     pairs.push_back(static_cast<int32_t>(r.j));
     thetas.push_back(r.theta);
@@ -57,14 +57,15 @@ int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, St
   for (int64_t k = 0;; ++k) {
     const RotationDraw r = draw_rotation(seed, k, m);
     const auto before = static_cast<double>(tracker.nnz());
-    const auto after = static_cast<double>(tracker.nnz_after(r.i, r.j));
+    const int64_t after_count = tracker.nnz_after(r.i, r.j);
+    const auto after = static_cast<double>(after_count);
     if (rule == StopRule::kNearest && after >= target) {
       if (target - before < after - target) return k;  // R - 1 is strictly closer
-      accept(r);
+      accept(r, after_count);
       return k + 1;
     }
     if (rule == StopRule::kAtMost && after > target) return k;
-    accept(r);
+    accept(r, after_count);
     // A full support cannot grow: stop there whatever the target (density 1, or a
     // target above n * m).
     if (tracker.full()) return k + 1;

@@ -38,7 +38,10 @@ class SupportTracker {
   // 2|S_i | S_j| - |S_i| - |S_j| = |S_i ^ S_j|, one popcount per word.
   int64_t nnz_after(int64_t i, int64_t j) const;
   // S_i = S_j = S_i | S_j. Returns the new symbolic nonzero count.
-  int64_t rotate(int64_t i, int64_t j);
+  int64_t rotate(int64_t i, int64_t j) { return rotate(i, j, nnz_after(i, j)); }
+  // The same, for a caller that already has nnz_after(i, j) (the sampler queries it to
+  // decide whether to keep the rotation), so the popcount is not done twice.
+  int64_t rotate(int64_t i, int64_t j, int64_t nnz_after_rotation);
 
  private:
   int64_t n_, m_, words_;
