@@ -27,15 +27,14 @@ def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
     _, rows, cols = mask.shape
     total = rows * cols
     for b, seed in enumerate(seeds.tolist()):
-        flat = mask[b].reshape(-1)
+        flat = mask[b].view(-1)  # contiguous like the compiled op requires
         held = int(flat.sum())
         need = min(target_count, total) - held
         if need <= 0:
             continue
         stream = topup_seed(seed)
         taken = flat.cpu()
-        added: list[int] = []
-        seen: set[int] = set()
+        added: set[int] = set()
         # Draws come in vectorized chunks sized for the expected number of draws.
         chunk = int(need * total / (total - held)) + 16
         first = 0
@@ -43,11 +42,9 @@ def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
             counters = torch.arange(first, first + chunk, dtype=torch.int64)
             positions = (stream_uniform(stream, counters) * total).to(torch.int64)
             for p, held_before in zip(positions.tolist(), taken[positions].tolist(), strict=True):
-                if not held_before and p not in seen:
-                    seen.add(p)
-                    added.append(p)
+                if not held_before:
+                    added.add(p)
                     if len(added) == need:
                         break
             first += chunk
-        flat[torch.tensor(added, device=flat.device)] = True
-        mask[b].copy_(flat.view(rows, cols))
+        flat[torch.tensor(sorted(added), device=flat.device)] = True
