@@ -18,6 +18,8 @@
 
 #include <cstdint>
 
+#include "host_device.h"
+
 namespace eoi {
 
 constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
@@ -25,22 +27,22 @@ constexpr uint64_t kTopUpSalt = 0xA0761D6478BD642Full;
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 // SplitMix64 finalizer (Steele, Lea, Flood 2014): a bijection with strong avalanche.
-inline uint64_t mix64(uint64_t z) {
+EOI_HOST_DEVICE inline uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
 
-inline uint64_t stream_draw(uint64_t seed, uint64_t counter) {
+EOI_HOST_DEVICE inline uint64_t stream_draw(uint64_t seed, uint64_t counter) {
   return mix64(seed + (counter + 1) * kGolden);
 }
 
-inline double stream_uniform(uint64_t seed, uint64_t counter) {
+EOI_HOST_DEVICE inline double stream_uniform(uint64_t seed, uint64_t counter) {
   return static_cast<double>(stream_draw(seed, counter) >> 11) * 0x1.0p-53;
 }
 
 // Seed of the independent stream that orders candidate top-up positions.
-inline uint64_t topup_seed(uint64_t seed) { return mix64(seed ^ kTopUpSalt); }
+EOI_HOST_DEVICE inline uint64_t topup_seed(uint64_t seed) { return mix64(seed ^ kTopUpSalt); }
 
 // Rotation k of a matrix whose larger side is m (m >= 2): an ordered pair (i, j),
 // i != j, uniform over the m(m-1) ordered pairs (so {i, j} is uniform over unordered
@@ -52,7 +54,7 @@ struct RotationDraw {
 };
 
 // floor(u * m) < m for every u < 1 and m < 2^52, so no clamp is needed.
-inline RotationDraw draw_rotation(uint64_t seed, int64_t k, int64_t m) {
+EOI_HOST_DEVICE inline RotationDraw draw_rotation(uint64_t seed, int64_t k, int64_t m) {
   const uint64_t c = 3 * static_cast<uint64_t>(k);
   RotationDraw r;
   r.i = static_cast<int64_t>(stream_uniform(seed, c) * static_cast<double>(m));

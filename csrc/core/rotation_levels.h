@@ -16,4 +16,12 @@ namespace eoi {
 int32_t rotation_levels(const int32_t* pairs, int64_t count, int64_t m, int32_t* levels,
                         int32_t* last);
 
+// Level order of one matrix's rotations (a stable counting sort by level), the
+// schedule the CUDA kernel walks: level l is positions level_starts[l] ..
+// level_starts[l + 1] - 1 of `order`, and order[q] is the index (0 .. count - 1) of the
+// rotation at position q. levels: count values in [0, depth), from rotation_levels;
+// level_starts: depth + 1 values; order: count values.
+void order_by_level(const int32_t* levels, int64_t count, int32_t depth, int64_t* level_starts,
+                    int64_t* order);
+
 }  // namespace eoi

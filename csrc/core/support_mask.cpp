@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "random_stream.h"
 #include "support_tracker.h"
 
 namespace eoi {
@@ -46,15 +45,7 @@ int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_co
   for (int64_t p = 0; p < total; ++p) held += mask[p] != 0;
   const int64_t need = std::min(target_count, total) - held;
   if (need <= 0) return 0;
-  const uint64_t stream = topup_seed(seed);
-  int64_t added = 0;
-  for (uint64_t t = 0; added < need; ++t) {
-    const auto p = static_cast<int64_t>(stream_uniform(stream, t) * static_cast<double>(total));
-    if (!mask[p]) {
-      mask[p] = 1;
-      ++added;
-    }
-  }
+  add_free_positions(seed, total, need, mask);
   return need;
 }
 

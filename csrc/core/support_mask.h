@@ -3,6 +3,9 @@
 
 #include <cstdint>
 
+#include "host_device.h"
+#include "random_stream.h"
+
 namespace eoi {
 
 // Mask of rows [row_begin, row_end) of A (n x m): writes 1 where A[r][c] can be
@@ -21,5 +24,21 @@ void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t r
 // of positions added (0 when the mask already holds target_count or more).
 int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_count,
                     uint8_t* mask);
+
+// The sampling loop of top_up_mask, given need = target_count - (entries held) > 0 (or
+// <= 0 for nothing to add): shared with the CUDA kernel (one thread per matrix), which
+// counts the held entries with a parallel reduction first.
+EOI_HOST_DEVICE inline void add_free_positions(uint64_t seed, int64_t total, int64_t need,
+                                               uint8_t* mask) {
+  const uint64_t stream = topup_seed(seed);
+  int64_t added = 0;
+  for (uint64_t t = 0; added < need; ++t) {
+    const auto p = static_cast<int64_t>(stream_uniform(stream, t) * static_cast<double>(total));
+    if (!mask[p]) {
+      mask[p] = 1;
+      ++added;
+    }
+  }
+}
 
 }  // namespace eoi

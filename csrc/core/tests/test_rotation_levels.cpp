@@ -125,6 +125,17 @@ static void check_plan(const Plan& p, int64_t n, const char* name) {
   const std::vector<double> a_seq = dense_apply(p, n, seq);
   const std::vector<double> a_lvl = dense_apply(p, n, by_lvl);
   CHECK_MSG(a_seq == a_lvl, "%s", name);  // exact equality, not a tolerance
+  // order_by_level is that stable sort, with the level boundaries.
+  std::vector<int64_t> order(count + 1, -5), starts(depth + 2, -5);
+  order_by_level(levels.data(), count, depth, starts.data(), order.data());
+  CHECK_MSG(std::equal(by_lvl.begin(), by_lvl.end(), order.begin()), "%s", name);
+  CHECK(order[count] == -5 && starts[depth + 1] == -5);  // canaries
+  bool bounds = starts[0] == 0 && starts[depth] == count;
+  for (int32_t l = 0; l < depth; ++l) {
+    bounds &= starts[l + 1] - starts[l] == static_cast<int64_t>(by_level[l].size());
+    for (int64_t q = starts[l]; q < starts[l + 1]; ++q) bounds &= levels[order[q]] == l;
+  }
+  CHECK_MSG(bounds, "%s", name);
   // Within a level, any order works too (the rotations commute exactly).
   std::vector<int64_t> by_lvl_rev = seq;
   std::stable_sort(by_lvl_rev.begin(), by_lvl_rev.end(), [&](int64_t a, int64_t b) {
@@ -159,6 +170,12 @@ static void test_hand_example() {
   std::vector<int32_t> dirty(6, 99);
   CHECK(rotation_levels(pairs.data(), 6, 6, levels.data(), dirty.data()) == 3);
   CHECK((levels == std::vector<int32_t>{0, 0, 1, 1, 0, 2}));
+  std::vector<int64_t> starts(4), order(6);
+  order_by_level(levels.data(), 6, 3, starts.data(), order.data());
+  CHECK((starts == std::vector<int64_t>{0, 3, 5, 6}));
+  CHECK((order == std::vector<int64_t>{0, 1, 4, 2, 3, 5}));
+  order_by_level(levels.data(), 0, 0, starts.data(), order.data());
+  CHECK(starts[0] == 0);
 }
 
 int main() {

@@ -1,0 +1,47 @@
+// CUDA kernel that writes rows of A = [I_n | 0] G_1 ... G_R (times gain) for a batch of
+// matrices in one launch (DESIGN.md 1.3). Raw device pointers, the caller's stream; no
+// torch here (the binding is csrc/ops_cuda.cpp).
+//
+// One block computes one tile of rows of one matrix: it starts the rows as unit vectors,
+// applies the matrix's rotations one ASAP level at a time (rotations of a level touch
+// disjoint coordinates, so the block's threads apply them at once; a barrier separates
+// levels) and writes the tile out. Every coordinate sees the same operations in the same
+// order as sequential application, so the result is exact (rotation_tile.h).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "cuda/apply_tiling.h"
+
+namespace eoi::gpu {
+
+enum class OutputType : int32_t { kFloat64, kFloat32, kFloat16, kBFloat16 };
+
+struct ApplyPlansParams {
+  // The level-ordered schedule, on the device. Matrix b owns levels
+  // matrix_levels[b] .. matrix_levels[b + 1] - 1; level l is positions
+  // level_starts[l] .. level_starts[l + 1] - 1 of pairs (i, j) and cos_sin (cos, sin).
+  const int64_t* matrix_levels;  // count + 1
+  const int64_t* level_starts;   // levels + 1
+  const int32_t* pairs;          // 2 per rotation
+  const void* cos_sin;           // 2 per rotation: double for kFloat64 outputs, else float
+  int64_t count;
+  int64_t m;
+  int64_t row_begin;  // rows [row_begin, row_end) of A, 0 <= row_begin < row_end <= n
+  int64_t row_end;
+  bool transposed;  // out is (count, m, k) = gain * A^T blocks, else (count, k, m)
+  double gain;
+  OutputType out_type;
+  void* out;  // contiguous
+  ApplyTiling tiling;
+  // When !tiling.in_shared: count * tiling.tiles * tiling.tile_bytes bytes of scratch.
+  void* workspace;
+};
+
+// Launches the kernel on `stream`; returns the launch's error (cudaSuccess when it was
+// queued). count * tiling.tiles must fit a grid (< 2^31 blocks).
+cudaError_t launch_apply_plans(const ApplyPlansParams& params, cudaStream_t stream);
+
+}  // namespace eoi::gpu
