@@ -3,6 +3,10 @@
 Build with `pip install --no-build-isolation -e .` (or `pip wheel --no-build-isolation .`)
 so the extension is compiled against the torch you run. Environment:
   EOI_EXT_SKIP_EXTENSION=1   build the pure-Python package only (the fallback backend)
+  EOI_EXT_CUDA=auto|1|0      CUDA kernels: auto (default) builds them when torch has CUDA
+                             and nvcc is found; 1 requires them; 0 builds the CPU extension
+  TORCH_CUDA_ARCH_LIST       GPU architectures to compile for, e.g. "9.0" (H100 / H200);
+                             unset: those of the visible GPUs (torch's rule)
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from pathlib import Path
 
 import torch
 from setuptools import setup
-from torch.utils.cpp_extension import BuildExtension, CppExtension
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
 ROOT = Path(__file__).parent
 CORE_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc" / "core").glob("*.cpp"))
+CUDA_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc" / "cuda").glob("*.cu"))
+CUDA_MODES = ("auto", "1", "0")
 
 
 def write_build_config() -> None:
@@ -31,21 +37,67 @@ def write_build_config() -> None:
     (ROOT / "eoi_ext" / "_build_config.py").write_text(text)
 
 
+def build_cuda() -> bool:
+    """Whether to compile the CUDA kernels (EOI_EXT_CUDA, see the module docstring)."""
+    mode = os.environ.get("EOI_EXT_CUDA", "auto").strip().lower() or "auto"
+    if mode not in CUDA_MODES:
+        raise ValueError(f"EOI_EXT_CUDA must be one of {', '.join(CUDA_MODES)}, got {mode!r}")
+    if torch.version.cuda is None:
+        missing = f"torch {torch.__version__} is a CPU build"
+    elif CUDA_HOME is None:
+        missing = "no CUDA toolkit (nvcc) was found; set CUDA_HOME"
+    else:
+        missing = ""
+    if mode == "1" and missing:
+        raise RuntimeError(f"EOI_EXT_CUDA=1 but {missing}")
+    return mode != "0" and not missing
+
+
+def cuda_archs() -> str:
+    """The architectures the kernels are compiled for, as recorded in build_info()."""
+    archs = os.environ.get("TORCH_CUDA_ARCH_LIST", "").strip()
+    if archs:
+        return archs
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        capabilities = {torch.cuda.get_device_capability(i) for i in range(count)}
+        return ";".join(f"{major}.{minor}" for major, minor in sorted(capabilities))
+    return "torch default"
+
+
 def extensions() -> list:
     if os.environ.get("EOI_EXT_SKIP_EXTENSION", "0") == "1":
         return []
     write_build_config()
-    # The CUDA kernels (csrc/cuda) will join here as a CUDAExtension when torch has
-    # CUDA and nvcc is found; the CPU build below is always available.
+    common = {
+        "include_dirs": [str(ROOT / "csrc")],
+        "extra_link_args": ["-fopenmp"],
+    }
+    cxx = ["-O3", "-g0", "-fopenmp", f'-DEOI_TORCH_VERSION="{torch.__version__}"']
+    if not build_cuda():
+        return [
+            CppExtension(
+                "eoi_ext._C",
+                sources=["csrc/ops.cpp", *CORE_SOURCES],
+                extra_compile_args={"cxx": cxx},
+                **common,
+            )
+        ]
+    cuda_macros = [
+        "-DEOI_WITH_CUDA",
+        f'-DEOI_CUDA_VERSION="{torch.version.cuda}"',
+        f'-DEOI_CUDA_ARCHS="{cuda_archs()}"',
+    ]
     return [
-        CppExtension(
+        CUDAExtension(
             "eoi_ext._C",
-            sources=["csrc/ops.cpp", *CORE_SOURCES],
-            include_dirs=[str(ROOT / "csrc")],
+            sources=["csrc/ops.cpp", "csrc/ops_cuda.cpp", *CORE_SOURCES, *CUDA_SOURCES],
             extra_compile_args={
-                "cxx": ["-O3", "-g0", "-fopenmp", f'-DEOI_TORCH_VERSION="{torch.__version__}"'],
+                "cxx": cxx + cuda_macros,
+                # No --use_fast_math: the kernels round like the CPU (rotation_tile.h).
+                "nvcc": ["-O3", *cuda_macros],
             },
-            extra_link_args=["-fopenmp"],
+            **common,
         )
     ]
 

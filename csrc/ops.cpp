@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "checks.h"
 #include "core/apply_rotations.h"
 #include "core/rotation_levels.h"
 #include "core/support_mask.h"
@@ -19,40 +20,6 @@
 
 namespace eoi_ext {
 namespace {
-
-void check_cpu_contiguous(const at::Tensor& t, const char* name, at::ScalarType dtype) {
-  TORCH_CHECK(t.device().is_cpu(), "eoi_ext: ", name, " must be a CPU tensor, got ", t.device());
-  TORCH_CHECK(t.scalar_type() == dtype, "eoi_ext: ", name, " must have dtype ", dtype, ", got ",
-              t.scalar_type());
-  TORCH_CHECK(t.is_contiguous(), "eoi_ext: ", name, " must be contiguous");
-}
-
-// Validates the rotation lists (offsets, pairs) of a plan whose larger side is m, so the
-// kernels never index outside their scratch.
-void check_pairs(const at::Tensor& offsets, const at::Tensor& pairs, int64_t m) {
-  check_cpu_contiguous(offsets, "offsets", at::kLong);
-  check_cpu_contiguous(pairs, "pairs", at::kInt);
-  TORCH_CHECK(offsets.dim() == 1 && offsets.numel() >= 1, "eoi_ext: offsets must be 1-D (count + 1,)");
-  TORCH_CHECK(pairs.dim() == 2 && pairs.size(1) == 2, "eoi_ext: pairs must have shape (R, 2)");
-  TORCH_CHECK(offsets[0].item<int64_t>() == 0 && offsets[-1].item<int64_t>() == pairs.size(0),
-              "eoi_ext: offsets must start at 0 and end at the number of rotations");
-  TORCH_CHECK(offsets.numel() == 1 || (offsets.diff() >= 0).all().item<bool>(),
-              "eoi_ext: offsets must be non-decreasing");
-  if (pairs.numel() > 0) {
-    TORCH_CHECK(pairs.min().item<int32_t>() >= 0 && pairs.max().item<int32_t>() < m,
-                "eoi_ext: pairs must lie in [0, m) with m = ", m);
-  }
-}
-
-// Validates (offsets, pairs, cos_sin) of a plan whose larger side is m.
-void check_plan(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
-                int64_t m) {
-  check_pairs(offsets, pairs, m);
-  TORCH_CHECK(cos_sin.device().is_cpu() && cos_sin.is_floating_point(),
-              "eoi_ext: cos_sin must be a floating-point CPU tensor");
-  TORCH_CHECK(cos_sin.dim() == 2 && cos_sin.size(1) == 2 && cos_sin.size(0) == pairs.size(0),
-              "eoi_ext: cos_sin must have shape (R, 2) like pairs");
-}
 
 // ---- sample_plans -------------------------------------------------------------------
 
@@ -153,11 +120,7 @@ void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const a
                      at::Tensor out) {
   check_plan(offsets, pairs, cos_sin, m);
   const int64_t count = offsets.size(0) - 1;
-  TORCH_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= m,
-              "eoi_ext: need 0 <= row_begin <= row_end <= m");
-  const int64_t k = row_end - row_begin;
-  const std::vector<int64_t> expected =
-      transposed ? std::vector<int64_t>{count, m, k} : std::vector<int64_t>{count, k, m};
+  const std::vector<int64_t> expected = row_block_shape(count, m, m, row_begin, row_end, transposed, "m");
   TORCH_CHECK(out.sizes() == at::IntArrayRef(expected), "eoi_ext: out must have shape ",
               at::IntArrayRef(expected), ", got ", out.sizes());
   TORCH_CHECK(out.device().is_cpu() && out.is_contiguous(), "eoi_ext: out must be a contiguous CPU tensor");
@@ -186,14 +149,10 @@ void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const a
 void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t row_begin,
                        int64_t row_end, bool transposed, at::Tensor mask) {
   check_cpu_contiguous(support, "support", at::kLong);
+  check_support(support, n, m);
   const int64_t count = support.size(0);
-  TORCH_CHECK(support.dim() == 3 && support.size(1) == m && support.size(2) == eoi::support_words(n),
-              "eoi_ext: support must have shape (count, m, ceil(n / 64))");
-  TORCH_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= n,
-              "eoi_ext: need 0 <= row_begin <= row_end <= n");
+  const std::vector<int64_t> expected = row_block_shape(count, n, m, row_begin, row_end, transposed, "n");
   const int64_t k = row_end - row_begin;
-  const std::vector<int64_t> expected =
-      transposed ? std::vector<int64_t>{count, m, k} : std::vector<int64_t>{count, k, m};
   check_cpu_contiguous(mask, "mask", at::kBool);
   TORCH_CHECK(mask.sizes() == at::IntArrayRef(expected), "eoi_ext: mask must have shape ",
               at::IntArrayRef(expected), ", got ", mask.sizes());
@@ -247,8 +206,8 @@ TORCH_LIBRARY(eoi_ext, m) {
   m.def("top_up_masks(Tensor seeds, int target_count, Tensor(a!) mask) -> ()");
 }
 
-// The plan is built on the CPU whatever the output device; a CUDA backend registers
-// apply_plans / support_masks / top_up_masks for the CUDA key next to these.
+// The plan is built on the CPU whatever the output device; csrc/ops_cuda.cpp registers
+// apply_plans / support_masks / top_up_masks for the CUDA key (CUDA builds only).
 TORCH_LIBRARY_IMPL(eoi_ext, CPU, m) {
   m.impl("sample_plans", &sample_plans_cpu);
   m.impl("rotation_levels", &rotation_levels_cpu);
@@ -264,13 +223,21 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.def("build_info", []() {
     pybind11::dict info;
     info["torch_version"] = EOI_TORCH_VERSION;
+#ifdef EOI_WITH_CUDA
+    info["backends"] = pybind11::make_tuple("cpu-ext", "cuda-ext");
+    // Set by setup.py: the CUDA toolkit and the architectures the kernels target.
+    info["cuda_version"] = EOI_CUDA_VERSION;
+    info["cuda_archs"] = EOI_CUDA_ARCHS;
+#else
     info["backends"] = pybind11::make_tuple("cpu-ext");
+    info["cuda_version"] = pybind11::none();
+    info["cuda_archs"] = "";
+#endif
 #ifdef _OPENMP
     info["openmp"] = true;
 #else
     info["openmp"] = false;
 #endif
-    info["cuda_archs"] = pybind11::make_tuple();
     info["compiler"] = __VERSION__;
     return info;
   });

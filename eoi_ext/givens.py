@@ -200,9 +200,8 @@ def support_mask(
     begin, end = _row_block(plan, row_range)
     device = torch.device("cpu") if device is None else torch.device(device)
     mask = torch.empty(_block_shape(plan, begin, end), dtype=torch.bool, device=device)
-    support = plan.support if device.type == "cpu" else plan.support.to(device)
     _implementation(device).support_masks(
-        support, plan.n, plan.m, begin, end, plan.transposed, mask
+        plan.support, plan.n, plan.m, begin, end, plan.transposed, mask
     )
     return mask
 

@@ -40,7 +40,8 @@ def apply_plans(
     out: Tensor,
 ) -> None:
     """Writes gain * rows [row_begin, row_end) of every A into out:
-    (count, k, m), or (count, m, k) when transposed, k = row_end - row_begin."""
+    (count, k, m), or (count, m, k) when transposed, k = row_end - row_begin.
+    The plan tensors are CPU tensors; out may be a CPU or (CUDA builds) a CUDA tensor."""
     torch.ops.eoi_ext.apply_plans(
         offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out
     )
@@ -50,7 +51,8 @@ def support_masks(
     support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool, mask: Tensor
 ) -> None:
     """Writes the support of rows [row_begin, row_end) of every A into the bool mask,
-    laid out like apply_plans' out."""
+    laid out like apply_plans' out. On CUDA, support may stay on the CPU (it is copied
+    through pinned memory without blocking)."""
     torch.ops.eoi_ext.support_masks(support, n, m, row_begin, row_end, transposed, mask)
 
 

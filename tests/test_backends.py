@@ -77,8 +77,10 @@ def test_backend_name():
 def test_backend_for_other_devices():
     assert eoi_ext.backend("meta") == "python"
     assert eoi_ext.backend(torch.device("meta")) == "python"
-    # This is a CPU-only build: CUDA tensors would use the fallback.
-    if "cuda-ext" not in eoi_ext.build_info().get("backends", ()):
+    # CPU-only builds leave CUDA tensors to the fallback.
+    if "cuda-ext" in eoi_ext.build_info().get("backends", ()):
+        assert eoi_ext.backend("cuda") == "cuda-ext"
+    else:
         assert eoi_ext.backend("cuda") == "python"
 
 
@@ -87,6 +89,11 @@ def test_build_info():
     if info["loaded"]:
         assert info["torch_version"] == torch.__version__
         assert "cpu-ext" in info["backends"]
+        # cuda_version / cuda_archs say what the CUDA kernels were built with (None / ""
+        # in CPU-only builds).
+        has_cuda = "cuda-ext" in info["backends"]
+        assert (info["cuda_version"] is not None) == has_cuda
+        assert bool(info["cuda_archs"]) == has_cuda
     else:
         assert isinstance(info["reason"], str) and info["reason"]
 

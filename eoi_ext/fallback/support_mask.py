@@ -13,8 +13,10 @@ def support_masks(
     support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool, mask: Tensor
 ) -> None:
     """Writes bit r of S_c (A[r, c] may be nonzero) for rows r in [row_begin, row_end)
-    into mask (count, k, m), or (count, m, k) when transposed."""
-    rows = torch.arange(row_begin, row_end, device=support.device)
+    into mask (count, k, m), or (count, m, k) when transposed. support may be on the CPU
+    (where plans are built) or on mask's device."""
+    support = support.to(mask.device)
+    rows = torch.arange(row_begin, row_end, device=mask.device)
     words = support[:, :, rows >> 6]  # (count, m, k)
     bits = ((words >> (rows & 63)) & 1).bool()
     mask.copy_(bits if transposed else bits.transpose(1, 2))
