@@ -21,6 +21,11 @@ RATIOS: list[tuple[str, str, str]] = [
     ("eoi_ext batch / floor (layers of 128^2)", "eoi_batch", "floor_batch"),
     ("eoi_ext / floor (4096^2)", "eoi_4096", "floor_4096"),
     ("eoi_ext exact_density / floor (4096^2)", "eoi_4096_exact", "floor_4096"),
+    # GPU cases (test_speed_cuda.py)
+    ("cuda: apply_plan / write floor (4096^2)", "cuda_apply_4096", "cuda_write_4096"),
+    ("cuda: end to end / write floor (4096^2)", "cuda_eoi_4096", "cuda_write_4096"),
+    ("cuda: batch / floor (layers of 128^2)", "cuda_eoi_batch", "cuda_floor_batch"),
+    ("cuda: dense orthogonal_ / eoi_ext batch", "cuda_dense_orthogonal_batch", "cuda_eoi_batch"),
 ]
 
 

@@ -1,0 +1,97 @@
+"""Where the time of one EOI call goes: host sampling and tracking vs the device work.
+
+    python benchmarks/profile_cuda.py [--rows 4096] [--cols 4096] [--density 0.1]
+                                      [--count 1] [--device cuda] [--repeats 20]
+
+Times each stage of the pipeline (eoi_ext.api._build: seeds, plan = sampling and
+tracking, weights = level schedule, copies and the apply kernel, masks) as medians over
+--repeats calls, each stage ending with a device synchronization, then prints the
+torch.profiler table of one call (CPU ops and, on a GPU, kernels and copies). Also runs
+on the CPU (--device cpu), which is how it is smoke-tested without a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+import eoi_ext
+from eoi_ext import givens
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn: Callable[[], object], device: torch.device) -> tuple[object, float]:
+    synchronize(device)
+    start = time.perf_counter()
+    result = fn()
+    synchronize(device)
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=4096)
+    parser.add_argument("--cols", type=int, default=4096)
+    parser.add_argument("--density", type=float, default=0.1)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    rows, cols, count = args.rows, args.cols, args.count
+    generator = torch.Generator().manual_seed(0)
+    print(
+        f"{count} x {rows}x{cols} at density {args.density:g} on {device} "
+        f"({eoi_ext.backend(device)}), medians of {args.repeats} calls"
+    )
+
+    def one_call() -> dict[str, float]:
+        seeds, t_seeds = timed(lambda: givens.draw_seeds(count, generator), device)
+        plan, t_plan = timed(
+            lambda: givens.plan_from_seeds(seeds, rows, cols, args.density), device
+        )
+        _, t_apply = timed(lambda: givens.apply_plan(plan, device=device), device)
+        _, t_mask = timed(lambda: givens.support_mask(plan, device=device), device)
+        _, t_total = timed(
+            lambda: eoi_ext.sparse_orthogonal_batch(
+                count, rows, cols, args.density, generator=generator, device=device
+            ),
+            device,
+        )
+        return {
+            "seeds (torch.randint)": t_seeds,
+            "plan: sampling + tracking (CPU)": t_plan,
+            "weights: schedule + copies + apply": t_apply,
+            "masks: support copy + mask kernel": t_mask,
+            "end to end (sparse_orthogonal_batch)": t_total,
+        }
+
+    one_call()  # warm-up: kernels loaded, allocator caches filled
+    runs = [one_call() for _ in range(args.repeats)]
+    for stage in runs[0]:
+        median = statistics.median(run[stage] for run in runs)
+        print(f"  {stage:<40} {median * 1e3:9.3f} ms")
+
+    activities = [ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        eoi_ext.sparse_orthogonal_batch(
+            count, rows, cols, args.density, generator=generator, device=device
+        )
+        synchronize(device)
+    sort_by = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort_by, row_limit=15))
+
+
+if __name__ == "__main__":
+    main()
