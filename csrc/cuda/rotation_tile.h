@@ -59,44 +59,31 @@ EOI_HOST_DEVICE inline TileGeometry tile_geometry(int64_t block, int64_t tiles, 
 // Correctly rounded products and sums, never fused into a multiply-add, so the GPU
 // computes cos * a - sin * b with the same roundings as the CPU kernel
 // (csrc/core/apply_rotations.h) and the backends agree bit for bit on nonzero entries.
-EOI_HOST_DEVICE inline float mul_rn(float a, float b) {
+template <typename T>
+EOI_HOST_DEVICE inline T mul_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
+  if constexpr (sizeof(T) == 4) return __fmul_rn(a, b);
+  else return __dmul_rn(a, b);
 #else
   return a * b;
 #endif
 }
-EOI_HOST_DEVICE inline double mul_rn(double a, double b) {
+
+template <typename T>
+EOI_HOST_DEVICE inline T add_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-EOI_HOST_DEVICE inline float add_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
+  if constexpr (sizeof(T) == 4) return __fadd_rn(a, b);
+  else return __dadd_rn(a, b);
 #else
   return a + b;
 #endif
 }
-EOI_HOST_DEVICE inline double add_rn(double a, double b) {
+
+template <typename T>
+EOI_HOST_DEVICE inline T sub_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-EOI_HOST_DEVICE inline float sub_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-EOI_HOST_DEVICE inline double sub_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dsub_rn(a, b);
+  if constexpr (sizeof(T) == 4) return __fsub_rn(a, b);
+  else return __dsub_rn(a, b);
 #else
   return a - b;
 #endif
