@@ -6,18 +6,27 @@ ICML 2024). Importing never fails because the compiled extension is missing: the
 pure-PyTorch fallback then runs (see eoi_ext.backend()).
 """
 
-from . import givens, init
+from . import baselines, givens, init, layers, metrics, models
 from ._extension import backend, build_info
 from .api import sparse_orthogonal, sparse_orthogonal_batch
+from .densities import layer_densities
+from .sparsify import SparseModel, sparsify
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SparseModel",
     "__version__",
     "backend",
+    "baselines",
     "build_info",
     "givens",
     "init",
+    "layer_densities",
+    "layers",
+    "metrics",
+    "models",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",
+    "sparsify",
 ]

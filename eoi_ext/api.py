@@ -99,9 +99,23 @@ def _build(
             torch.empty(count, rows, cols, dtype=dtype, device=device),
             torch.empty(count, rows, cols, dtype=torch.bool, device=device),
         )
-    plan = givens.sample_plan(
-        rows, cols, density, count=count, exact_density=exact_density, generator=generator
-    )
+    seeds = givens.draw_seeds(count, generator)
+    return build_from_seeds(seeds, rows, cols, density, gain, exact_density, dtype, device)
+
+
+def build_from_seeds(
+    seeds: Tensor,
+    rows: int,
+    cols: int,
+    density: float,
+    gain: float,
+    exact_density: bool,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> tuple[Tensor, Tensor]:
+    """(weights, masks) of shape (len(seeds), rows, cols): one EOI matrix per seed (the
+    pipeline of sparse_orthogonal_batch after the seeds are drawn; no validation)."""
+    plan = givens.plan_from_seeds(seeds, rows, cols, density, exact_density=exact_density)
     weights = givens.apply_plan(plan, gain=gain, dtype=dtype, device=device)
     mask = givens.support_mask(plan, device=device)
     if exact_density:

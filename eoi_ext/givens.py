@@ -210,5 +210,12 @@ def top_up_mask_(plan: RotationPlan, mask: Tensor, target_count: int) -> Tensor:
     """Adds uniformly random free positions (from each matrix's seed) to every mask of
     mask (count, rows, cols), in place, until each holds target_count entries.
     Returns mask."""
-    _implementation(mask.device).top_up_masks(plan.seeds, int(target_count), mask)
+    return top_up_(mask, target_count, plan.seeds)
+
+
+def top_up_(mask: Tensor, target_count: int, seeds: Tensor) -> Tensor:
+    """Adds uniformly random free positions to every mask of the contiguous bool mask
+    (count, rows, cols), in place, until each holds target_count entries; mask b draws
+    from the top-up stream of seeds[b] ((count,) int64 on the CPU). Returns mask."""
+    _implementation(mask.device).top_up_masks(seeds, int(target_count), mask)
     return mask

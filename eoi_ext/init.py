@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import torch
 from torch import Tensor
 
+from . import givens
 from .api import (
+    build_from_seeds,
     check_density,
     check_gain,
     check_generator,
-    sparse_orthogonal_batch,
+    check_size,
+    warn_if_unreachable,
 )
 
 CONV_MODES = ("delta", "delta_more", "structured")
+
+
+def conv_centre(kernel_size: tuple[int, ...]) -> tuple[int, ...]:
+    """Index of a kernel's spatial centre, (k - 1) // 2 per dimension (as in the paper)."""
+    return tuple((k - 1) // 2 for k in kernel_size)
+
+
+def centre_density(density: float, kernel_size: tuple[int, ...], conv_mode: str) -> float:
+    """Density of the centre matrix H of a conv kernel built in `conv_mode` (DESIGN 1.5):
+    d for "delta" and "structured", min(d * K, 1, sqrt(d)) for "delta_more"."""
+    if conv_mode == "delta_more":
+        return min(density * math.prod(kernel_size), 1.0, math.sqrt(density))
+    return density
 
 
 def sparse_orthogonal_(
@@ -23,58 +40,57 @@ def sparse_orthogonal_(
     *,
     gain: float = 1.0,
     conv_mode: str = "delta",
+    groups: int = 1,
     exact_density: bool = False,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """Fills a 2-D weight in place with an exactly orthogonal sparse matrix (EOI).
+    """Fills a weight in place with an exactly orthogonal sparse matrix (EOI); returns
+    its bool mask.
 
-    Like torch.nn.init.orthogonal_, but with only a `density` fraction of nonzeros:
-    the weight (rows, cols) becomes gain * W with W W^T = I (rows <= cols) or
-    W^T W = I (rows > cols), zero outside the returned mask. Everything is validated
-    before the tensor is touched.
+    Like torch.nn.init.orthogonal_, but with only a `density` fraction of nonzeros.
+    Everything is validated before the tensor is touched.
+
+    - 2-D weights (rows, cols), e.g. nn.Linear's (out, in): gain * W with W W^T = I
+      (rows <= cols) or W^T W = I (rows > cols), zero outside the mask.
+    - Convolution weights (c_out, c_in / groups, k_1, ..., k_s): delta-orthogonal
+      (DESIGN.md 1.5): an EOI matrix H (c_out, c_in / groups) at the kernel's centre
+      tap, zeros elsewhere, so the convolution is an orthogonal map. The mask follows
+      `conv_mode`: "delta" (H at density d, then random zero-valued positions anywhere
+      in the kernel join the mask until it holds round(d * numel) entries),
+      "delta_more" (H at density min(d * K, 1, sqrt(d)), same top-up) or "structured"
+      (H at density d; every spatial position keeps H's support).
+    - groups: the weight's rows (conv: output channels) are `groups` equal blocks, each
+      its own EOI matrix: conv groups, the gates of nn.RNN / nn.LSTM / nn.GRU weights
+      (groups=1 / 4 / 3), the q, k, v blocks of nn.MultiheadAttention.in_proj_weight.
 
     Args:
-        tensor: a floating-point weight with 2 dimensions (for nn.Linear: (out, in)).
-        density: target fraction of nonzeros, in (0, 1].
+        tensor: floating-point weight, 2-D or a conv weight (3-D to 5-D).
+        density: target fraction of mask entries, in (0, 1].
         gain: scale of the weight.
-        conv_mode: how convolution kernels are built: "delta", "delta_more" or
-            "structured" (DESIGN.md 1.5). Only 2-D weights are supported in this
-            version; the argument is validated now so calls stay stable.
-        exact_density: make the mask hold exactly round(density * numel) entries.
+        conv_mode: "delta" (default), "delta_more" or "structured"; used for conv weights.
+        groups: number of row blocks (a divisor of tensor.shape[0]); default 1.
+        exact_density: every EOI matrix stops below its density and is topped up to
+            exactly round(density * numel) mask entries.
         generator: source of randomness (torch's default generator when None).
 
     Returns:
         The bool mask of the weight's shape, on the weight's device.
     """
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.dim() < 2:
-        raise ValueError(
-            f"tensor must have at least 2 dimensions (a weight), got shape {tuple(tensor.shape)}"
-        )
-    if not tensor.is_floating_point():
-        raise TypeError(f"tensor must have a floating-point dtype, got {tensor.dtype}")
+    check_weight(tensor)
     density = check_density(density)
     gain = check_gain(gain)
     check_generator(generator)
-    if conv_mode not in CONV_MODES:
-        raise ValueError(f"conv_mode must be one of {', '.join(CONV_MODES)}, got {conv_mode!r}")
-    if tensor.dim() > 2:
-        raise NotImplementedError(
-            f"sparse_orthogonal_ supports 2-D weights in this version; got shape "
-            f"{tuple(tensor.shape)} (convolution weights are planned)"
-        )
+    check_conv_mode(conv_mode)
+    groups = check_groups(groups, tensor)
     if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return torch.zeros_like(tensor, dtype=torch.bool)
-
-    rows, cols = tensor.shape
-    weights, mask = sparse_orthogonal_batch(
-        1,
-        rows,
-        cols,
+    weights, masks = sparse_orthogonal_weight(
+        tuple(tensor.shape),
         density,
         gain=gain,
+        conv_mode=conv_mode,
+        groups=groups,
         exact_density=exact_density,
         dtype=tensor.dtype,
         device=tensor.device,
@@ -82,4 +98,86 @@ def sparse_orthogonal_(
     )
     with torch.no_grad():
         tensor.copy_(weights[0])
-    return mask[0]
+    return masks[0]
+
+
+def check_weight(tensor: object) -> None:
+    """A floating-point weight: 2-D (Linear, RNN, attention) or a conv weight (3-D to 5-D)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if not 2 <= tensor.dim() <= 5:
+        raise ValueError(
+            "tensor must be a weight with 2 dimensions (Linear) or 3 to 5 (Conv1d/2d/3d: "
+            f"out_channels, in_channels / groups, *kernel_size), got shape {tuple(tensor.shape)}"
+        )
+    if not tensor.is_floating_point():
+        raise TypeError(f"tensor must have a floating-point dtype, got {tensor.dtype}")
+
+
+def check_conv_mode(conv_mode: object) -> None:
+    if conv_mode not in CONV_MODES:
+        raise ValueError(f"conv_mode must be one of {', '.join(CONV_MODES)}, got {conv_mode!r}")
+
+
+def check_groups(groups: object, tensor: Tensor) -> int:
+    groups = check_size(groups, "groups")
+    if tensor.shape[0] % groups:
+        raise ValueError(
+            f"groups must divide the weight's first dimension ({tensor.shape[0]}), got {groups}"
+        )
+    return groups
+
+
+def sparse_orthogonal_weight(
+    shape: tuple[int, ...],
+    density: float,
+    *,
+    gain: float = 1.0,
+    conv_mode: str = "delta",
+    groups: int = 1,
+    exact_density: bool = False,
+    count: int = 1,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """New EOI weights and masks for `count` weights of `shape` (see sparse_orthogonal_;
+    no validation): (count, *shape) stacks. The same-shape layers of a model are built in
+    one call; weight b uses the generator's draws exactly as the b-th of `count`
+    consecutive calls with count=1 would (per weight: one seed per group, then one seed
+    for a conv kernel's top-up)."""
+    device = torch.device("cpu") if device is None else torch.device(device)
+    rows, cols, kernel = shape[0] // groups, shape[1], shape[2:]
+    matrix_density = centre_density(density, kernel, conv_mode) if kernel else density
+    warn_if_unreachable(matrix_density, rows, cols)
+    if device.type == "meta":
+        return (
+            torch.empty((count, *shape), dtype=dtype, device=device),
+            torch.empty((count, *shape), dtype=torch.bool, device=device),
+        )
+    seeds_per_weight = groups + (1 if kernel and conv_mode != "structured" else 0)
+    seeds = givens.draw_seeds(count * seeds_per_weight, generator).view(count, seeds_per_weight)
+    matrix_seeds = seeds[:, :groups].contiguous().view(-1)
+    h, h_mask = build_from_seeds(
+        matrix_seeds, rows, cols, matrix_density, gain, exact_density, dtype, device
+    )
+    h = h.view(count, shape[0], cols)
+    h_mask = h_mask.view(count, shape[0], cols)
+    if not kernel:
+        return h, h_mask
+
+    weight = torch.zeros((count, *shape), dtype=dtype, device=device)
+    centre = (slice(None), slice(None), slice(None), *conv_centre(kernel))
+    weight[centre] = h
+    if conv_mode == "structured":
+        mask = h_mask.view(count, shape[0], cols, *([1] * len(kernel))).expand(count, *shape)
+        return weight, mask.contiguous()
+    mask = torch.zeros((count, *shape), dtype=torch.bool, device=device)
+    mask[centre] = h_mask
+    # Zero-valued positions anywhere in the kernel join the mask (DESIGN.md 1.5).
+    givens.top_up_(
+        mask.view(count, shape[0], -1),
+        round(density * math.prod(shape)),
+        seeds[:, groups].contiguous(),
+    )
+    return weight, mask

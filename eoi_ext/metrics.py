@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def orthogonality_error(weight: Tensor, gain: float = 1.0) -> float:
@@ -19,3 +23,126 @@ def orthogonality_error(weight: Tensor, gain: float = 1.0) -> float:
         return 0.0
     eye = torch.eye(w.shape[-2], dtype=torch.float64)
     return float((w @ w.transpose(-2, -1) - gain**2 * eye).abs().max())
+
+
+def conv_orthogonality_error(
+    weight: Tensor, gain: float = 1.0, *, groups: int = 1, grid: int | None = None
+) -> float:
+    """Orthogonality of a convolution as a linear map on periodic signals.
+
+    weight: (c_out, c_in / groups, *kernel), 1 to 3 kernel dimensions. The convolution
+    is an orthogonal map (up to gain) exactly when its symbol
+    W(w) = sum_k weight[:, :, k] e^{-i w.k} satisfies W(w) W(w)^H = gain^2 I (smaller
+    side) at every frequency w, per group; this returns the largest deviation over a
+    grid^s of frequencies (grid defaults to 2 * max(kernel), at least 4). For a
+    delta-orthogonal kernel W(w) = H e^{-i w.c}, so the error is H's.
+    """
+    w = weight.detach().to(device="cpu", dtype=torch.float64)
+    kernel = tuple(w.shape[2:])
+    size = grid if grid is not None else max(4, 2 * max(kernel, default=1))
+    dims = tuple(range(2, w.dim()))
+    symbol = torch.fft.fftn(w, s=(size,) * len(kernel), dim=dims)
+    rows = w.shape[0] // groups
+    # (groups, frequencies, rows, cols)
+    symbol = symbol.reshape(groups, rows, w.shape[1], -1).permute(0, 3, 1, 2)
+    if rows > w.shape[1]:
+        symbol = symbol.transpose(-2, -1)
+    if symbol.numel() == 0:
+        return 0.0
+    gram = symbol @ symbol.conj().transpose(-2, -1)
+    eye = torch.eye(gram.shape[-1], dtype=torch.float64)
+    return float((gram - gain**2 * eye).abs().max())
+
+
+def orthogonality_errors(model: nn.Module, gain: float = 1.0) -> dict[str, float]:
+    """{parameter name: orthogonality error} for every supported weight of `model`
+    (eoi_ext.layers), on its effective (masked) value: matrices per row block (RNN gates,
+    q/k/v), convolutions as linear maps (conv_orthogonality_error)."""
+    from .layers import find_layer_weights
+
+    errors = {}
+    for layer in find_layer_weights(model)[0]:
+        weight = getattr(layer.module, layer.attr)
+        if layer.kind == "conv":
+            errors[layer.name] = conv_orthogonality_error(weight, gain, groups=layer.groups)
+        else:
+            blocks = weight.reshape(layer.groups, weight.shape[0] // layer.groups, -1)
+            errors[layer.name] = orthogonality_error(blocks, gain)
+    return errors
+
+
+def mask_densities(masks: Mapping[str, Tensor]) -> dict[str, float]:
+    """{name: fraction of entries kept} for a mapping of bool masks, plus "total" over
+    all of them."""
+    densities = {name: float(mask.count_nonzero()) / mask.numel() for name, mask in masks.items()}
+    kept = sum(int(mask.count_nonzero()) for mask in masks.values())
+    densities["total"] = kept / max(1, sum(mask.numel() for mask in masks.values()))
+    return densities
+
+
+def jacobian_singular_values(model: nn.Module, x: Tensor) -> Tensor:
+    """Singular values of the input-output Jacobian of `model` at x, in float64.
+
+    x: one input (in_features,) / (C, H, W) or a batch (batch, ...). Returns
+    (min(out, in),) or (batch, min(out, in)), descending. Dynamical isometry means
+    they concentrate near 1 (all exactly 1 for a deep linear EOI network).
+    """
+    single = x.dim() == 1 or (x.dim() >= 2 and _is_single_image(model, x))
+    batch = x.unsqueeze(0) if single else x
+    values = []
+    for sample in batch:
+        jacobian = torch.autograd.functional.jacobian(
+            lambda inp: model(inp.unsqueeze(0)).squeeze(0), sample.detach()
+        )
+        out_numel = math.prod(jacobian.shape[: jacobian.dim() - sample.dim()])
+        matrix = jacobian.reshape(out_numel, sample.numel()).to(torch.float64)
+        values.append(torch.linalg.svdvals(matrix))
+    result = torch.stack(values)
+    return result[0] if single else result
+
+
+def _is_single_image(model: nn.Module, x: Tensor) -> bool:
+    """A 3-D input to a model whose first layer is a Conv2d is one (C, H, W) image."""
+    first = next((m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)), None)
+    return first is not None and x.dim() == first.weight.dim() - 1
+
+
+def layer_norms(
+    model: nn.Module, x: Tensor, target: Tensor | None = None
+) -> dict[str, dict[str, float]]:
+    """Signal propagation per layer at x: {"activation": {module name: RMS of its
+    output}, "gradient": {parameter name: norm of d loss / d weight}} for the modules
+    owning supported weights. The loss is cross-entropy with `target` when given,
+    else half the squared output norm."""
+    from .layers import find_layer_weights
+
+    layers = find_layer_weights(model)[0]
+    modules = {layer.module_name: layer.module for layer in layers}
+    activations: dict[str, float] = {}
+
+    def record(name: str):
+        def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
+            value = output[0] if isinstance(output, tuple) else output
+            activations[name] = float(value.detach().double().pow(2).mean().sqrt())
+
+        return hook
+
+    handles = [module.register_forward_hook(record(name)) for name, module in modules.items()]
+    try:
+        model.zero_grad(set_to_none=True)
+        out = model(x)
+        loss = (
+            nn.functional.cross_entropy(out, target)
+            if target is not None
+            else 0.5 * out.pow(2).sum()
+        )
+        loss.backward()
+    finally:
+        for handle in handles:
+            handle.remove()
+    gradients = {}
+    for layer in layers:
+        grad = layer.parameter.grad
+        gradients[layer.name] = 0.0 if grad is None else float(grad.double().norm())
+    model.zero_grad(set_to_none=True)
+    return {"activation": activations, "gradient": gradients}

@@ -177,16 +177,11 @@ BAD_CALLS = [
     ("gain-str", _weight, 0.5, {"gain": "1"}, (TypeError, ValueError), "gain"),
     ("generator-str", _weight, 0.5, {"generator": "x"}, TypeError, "generator"),
     ("generator-int", _weight, 0.5, {"generator": 3}, TypeError, "generator"),
-    ("conv-3d", lambda: torch.randn(4, 3, 5), 0.5, {}, NotImplementedError, "2-D"),
-    ("conv-4d", lambda: torch.randn(8, 4, 3, 3), 0.5, {}, NotImplementedError, "2-D"),
-    (
-        "conv-4d-delta-more",
-        lambda: torch.randn(8, 4, 3, 3),
-        0.5,
-        {"conv_mode": "delta_more"},
-        NotImplementedError,
-        "2-D",
-    ),
+    ("tensor-6d", lambda: torch.randn(2, 2, 2, 2, 2, 2), 0.5, {}, ValueError, "tensor"),
+    ("groups-0", _weight, 0.5, {"groups": 0}, ValueError, "groups"),
+    ("groups-float", _weight, 0.5, {"groups": 2.0}, TypeError, "groups"),
+    ("groups-not-divisor", lambda: torch.randn(6, 8), 0.5, {"groups": 4}, ValueError, "groups"),
+    ("conv-groups", lambda: torch.randn(6, 2, 3, 3), 0.5, {"groups": 4}, ValueError, "groups"),
 ]
 
 

@@ -1,0 +1,126 @@
+"""Layer-wise densities for a whole model (DESIGN.md 1.7)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from torch import Tensor, nn
+
+from .api import check_density
+from .layers import SUPPORTED, LayerWeight, find_layer_weights
+
+DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends")
+
+
+def layer_densities(
+    model: nn.Module,
+    density: float | None,
+    distribution: str | Mapping[str, Tensor] = "erk",
+) -> dict[str, float]:
+    """Density of every supported weight of `model` ({parameter name: density}).
+
+    Args:
+        model: the network; its supported weights are those of eoi_ext.layers.
+        density: overall density D in (0, 1]: the densities are chosen so that
+            sum(density_l * numel_l) = D * sum(numel_l). Ignored (may be None) when
+            `distribution` is a mapping of masks.
+        distribution:
+            "uniform": every layer gets D.
+            "er" / "erk": Erdos-Renyi(-Kernel): density_l proportional to
+                (sum of dims) / (product of dims) of the weight, only the two channel
+                dims for "er"; layers that would exceed 1 are dense and the rest rescaled.
+            "uniform_dense_ends": the first and last weight dense, the others uniform.
+            a mapping {parameter name: bool mask}: each layer's density is its mask's
+                (for example masks from SNIP, GraSP or SynFlow); layers without a mask
+                are dense.
+
+    Raises:
+        ValueError: no supported weights, an unknown distribution, or a density the
+            distribution cannot reach (for example below what dense ends already hold).
+    """
+    layers, _ = find_layer_weights(model)
+    if not layers:
+        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    if isinstance(distribution, Mapping):
+        return _from_masks(layers, distribution)
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(
+            f"distribution must be one of {', '.join(DISTRIBUTIONS)} or a mapping of masks, "
+            f"got {distribution!r}"
+        )
+    density = check_density(density)
+    sizes = {layer.name: math.prod(layer.shape) for layer in layers}
+    if distribution == "uniform":
+        return dict.fromkeys(sizes, density)
+    if distribution == "uniform_dense_ends":
+        return _dense_ends(layers, sizes, density)
+    scores = {layer.name: _score(layer, channels_only=distribution == "er") for layer in layers}
+    return _scaled(sizes, scores, density)
+
+
+def _score(layer: LayerWeight, channels_only: bool) -> float:
+    rows, cols, *kernel = layer.shape
+    rows //= layer.groups
+    dims = [rows, cols] if channels_only else [rows, cols, *kernel]
+    return sum(dims) / math.prod(dims)
+
+
+def _scaled(sizes: dict[str, int], scores: dict[str, float], density: float) -> dict[str, float]:
+    """density_l = min(1, eps * score_l) with eps chosen so the kept total is D * N."""
+    target = density * sum(sizes.values())
+    dense: set[str] = set()
+    while True:
+        free = [name for name in sizes if name not in dense]
+        budget = target - sum(sizes[name] for name in dense)
+        weighted = sum(scores[name] * sizes[name] for name in free)
+        eps = budget / weighted if weighted > 0 else math.inf
+        over = [name for name in free if eps * scores[name] > 1.0]
+        if not over:
+            break
+        dense.update(over)
+    return {name: 1.0 if name in dense else eps * scores[name] for name in sizes}
+
+
+def _dense_ends(
+    layers: list[LayerWeight], sizes: dict[str, int], density: float
+) -> dict[str, float]:
+    if len(layers) < 3:
+        raise ValueError(
+            f"uniform_dense_ends needs at least 3 supported weights, the model has {len(layers)}"
+        )
+    ends = {layers[0].name, layers[-1].name}
+    total = sum(sizes.values())
+    inner = total - sum(sizes[name] for name in ends)
+    inner_density = (density * total - sum(sizes[name] for name in ends)) / inner
+    if not 0.0 < inner_density <= 1.0:
+        minimum = sum(sizes[name] for name in ends) / total
+        raise ValueError(
+            f"density {density:g} cannot be reached with dense first and last layers: it must "
+            f"be above {minimum:.4g} (their share of the weights)"
+        )
+    return {name: 1.0 if name in ends else inner_density for name in sizes}
+
+
+def _from_masks(layers: list[LayerWeight], masks: Mapping[str, Tensor]) -> dict[str, float]:
+    by_name = {layer.name: layer for layer in layers}
+    unknown = sorted(set(masks) - set(by_name))
+    if unknown:
+        raise ValueError(
+            f"masks name weights the model has no supported layer for: {', '.join(unknown)}"
+        )
+    densities = {}
+    for name, layer in by_name.items():
+        mask = masks.get(name)
+        if mask is None:
+            densities[name] = 1.0
+            continue
+        if tuple(mask.shape) != layer.shape:
+            raise ValueError(
+                f"mask for {name} has shape {tuple(mask.shape)}, the weight {layer.shape}"
+            )
+        kept = float(mask.count_nonzero()) / mask.numel()
+        if kept == 0.0:
+            raise ValueError(f"mask for {name} is empty: a layer needs a density in (0, 1]")
+        densities[name] = kept
+    return densities

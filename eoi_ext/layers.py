@@ -1,0 +1,127 @@
+"""Which weights of a model EOI initializes, and how each is split into matrices.
+
+A model's supported weights (DESIGN.md 1.5, 1.6) are found by module type:
+nn.Linear (:math:`(out, in)`), nn.ConvNd and nn.ConvTransposeNd (a kernel per group of
+the first dimension), nn.RNN / nn.LSTM / nn.GRU (``weight_ih_l*``, ``weight_hh_l*`` as
+1 / 4 / 3 gate blocks, ``weight_hr_l*``) and nn.MultiheadAttention (the packed
+``in_proj_weight`` as q, k, v blocks, or the separate q/k/v weights; its out_proj is an
+nn.Linear). Anything else that owns a parameter with 2 or more dimensions is reported as
+unsupported, never skipped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+RNN_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+SUPPORTED = "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, RNN, LSTM, GRU, MultiheadAttention"
+
+
+@dataclass(frozen=True)
+class LayerWeight:
+    """One supported weight of a model.
+
+    Attributes:
+        name: the parameter's name in model.named_parameters() (before sparsify).
+        module_name: the owning module's name in model.named_modules().
+        module: the owning module.
+        attr: the weight's attribute on the module ("weight", "weight_hh_l0", ...).
+        groups: independent row blocks (conv groups, RNN gates, q/k/v), each its own
+            EOI matrix of shape (shape[0] / groups, shape[1], *kernel).
+        bias: the attribute of the matching bias on the module, or None.
+        kind: "linear", "conv", "recurrent" or "attention".
+    """
+
+    name: str
+    module_name: str
+    module: nn.Module
+    attr: str
+    groups: int
+    bias: str | None
+    kind: str
+
+    @property
+    def parameter(self) -> Tensor:
+        """The trainable tensor: the weight, or its original under a parametrization."""
+        if parametrize.is_parametrized(self.module, self.attr):
+            return self.module.parametrizations[self.attr].original
+        return getattr(self.module, self.attr)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.parameter.shape)
+
+    @property
+    def bias_parameter(self) -> Tensor | None:
+        return None if self.bias is None else getattr(self.module, self.bias)
+
+    @property
+    def bias_name(self) -> str | None:
+        """The bias's name in model.named_parameters()."""
+        return None if self.bias is None else _qualified(self.module_name, self.bias)
+
+
+def _qualified(module_name: str, attr: str) -> str:
+    return f"{module_name}.{attr}" if module_name else attr
+
+
+def _module_weights(module_name: str, module: nn.Module) -> list[LayerWeight] | None:
+    """The supported weights of one module, or None when its type is not supported."""
+
+    def weight(attr: str, groups: int, bias: str | None, kind: str) -> LayerWeight:
+        present = bias is not None and getattr(module, bias, None) is not None
+        return LayerWeight(
+            _qualified(module_name, attr), module_name, module, attr, groups,
+            bias if present else None, kind,
+        )  # fmt: skip
+
+    if isinstance(module, nn.MultiheadAttention):
+        if module._qkv_same_embed_dim:
+            return [weight("in_proj_weight", 3, "in_proj_bias", "attention")]
+        # Separate q/k/v weights share one packed bias: it goes with q_proj_weight.
+        return [
+            weight("q_proj_weight", 1, "in_proj_bias", "attention"),
+            weight("k_proj_weight", 1, None, "attention"),
+            weight("v_proj_weight", 1, None, "attention"),
+        ]
+    if isinstance(module, nn.RNNBase):
+        gates = RNN_GATES[module.mode]
+        found = []
+        for attr in module._flat_weights_names:
+            if attr.startswith(("weight_ih", "weight_hh")):
+                found.append(weight(attr, gates, attr.replace("weight", "bias"), "recurrent"))
+            elif attr.startswith("weight_hr"):
+                found.append(weight(attr, 1, None, "recurrent"))
+        return found
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return [weight("weight", module.groups, "bias", "conv")]
+    if isinstance(module, nn.Linear):
+        return [weight("weight", 1, "bias", "linear")]
+    return None
+
+
+def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
+    """(supported weights in model order, unsupported modules as "name (Type)").
+
+    A module is unsupported when it is not one of the supported types and owns a
+    parameter (not of a submodule) with 2 or more dimensions, like nn.Embedding or
+    nn.Bilinear. Normalization layers (1-D parameters) are neither.
+    """
+    found: list[LayerWeight] = []
+    unsupported: list[str] = []
+    for module_name, module in model.named_modules():
+        weights = _module_weights(module_name, module)
+        if weights is not None:
+            found.extend(weights)
+            continue
+        own = [
+            p
+            for attr, p in module.named_parameters(recurse=False)
+            if p.dim() >= 2 and not attr.startswith("parametrizations")
+        ]
+        if own:
+            unsupported.append(f"{module_name or '<model>'} ({type(module).__name__})")
+    return found, unsupported

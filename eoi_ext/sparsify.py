@@ -1,0 +1,244 @@
+"""sparsify: make a whole model sparse, with masks that stay fixed during training.
+
+Masks are kept by torch.nn.utils.parametrize: each sparse weight becomes
+``original * mask`` (a FixedMask parametrization holding the mask as a buffer). Chosen
+over torch.nn.utils.prune because the parametrization is a module: its mask is in
+state_dict, torch.compile traces it as ordinary code (no forward pre-hooks), it composes
+with other parametrizations, and nn.RNN modules pick up the masked weights on every
+forward. Gradients reach `original` only inside the mask, so any optimizer (momentum,
+weight decay, Adam) leaves the effective weight zero outside it. Build the optimizer
+after sparsify (the model's parameters are then the `original` tensors), and call
+SparseModel.remove() to bake the masked weights back into plain parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from . import baselines
+from .api import caller_stacklevel, check_density, check_gain, check_generator, check_size
+from .densities import DISTRIBUTIONS, layer_densities
+from .init import check_conv_mode, sparse_orthogonal_weight
+from .layers import SUPPORTED, LayerWeight, find_layer_weights
+
+METHODS = ("eoi", "random", "orthogonal_masked", "ai", "svd_ai")
+
+
+class FixedMask(nn.Module):
+    """Parametrization weight -> weight * mask, with a fixed bool mask buffer."""
+
+    def __init__(self, mask: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, weight: Tensor) -> Tensor:
+        return weight * self.mask
+
+
+@dataclass
+class SparseModel:
+    """The handle sparsify returns.
+
+    Attributes:
+        model: the sparsified model (changed in place).
+        masks: {parameter name: bool mask}, the masks in use (the FixedMask buffers).
+        densities: {parameter name: target density} from the distribution.
+        method: the initialization method.
+        info: per-method details: for "ai" and "svd_ai", {"isometry_error":
+            {name: error reached}}.
+    """
+
+    model: nn.Module
+    masks: dict[str, Tensor]
+    densities: dict[str, float]
+    method: str
+    info: dict[str, Any] = field(default_factory=dict)
+    layers: list[LayerWeight] = field(default_factory=list, repr=False)
+
+    @property
+    def density(self) -> float:
+        """Fraction of mask entries over all sparse weights."""
+        kept = sum(int(mask.count_nonzero()) for mask in self.masks.values())
+        return kept / sum(mask.numel() for mask in self.masks.values())
+
+    def remove(self) -> nn.Module:
+        """Removes the parametrizations, leaving the masked weights as plain parameters
+        (for export or dense fine-tuning). Returns the model."""
+        for layer in self.layers:
+            if parametrize.is_parametrized(layer.module, layer.attr):
+                parametrize.remove_parametrizations(
+                    layer.module, layer.attr, leave_parametrized=True
+                )
+        return self.model
+
+
+def sparsify(
+    model: nn.Module,
+    density: float | None,
+    *,
+    distribution: str | Mapping[str, Tensor] = "erk",
+    method: str = "eoi",
+    gain: float = 1.0,
+    bias_std: float = 0.0,
+    conv_mode: str = "delta",
+    exact_density: bool = False,
+    iterations: int | None = None,
+    generator: torch.Generator | None = None,
+) -> SparseModel:
+    """Initializes every supported weight of `model` sparsely and fixes its mask.
+
+    Supported weights: eoi_ext.layers (Linear, Conv / ConvTranspose, RNN / LSTM / GRU
+    per gate, MultiheadAttention per q/k/v). Other modules with weights are listed in a
+    warning. Everything is validated and computed before the model is changed: an error
+    leaves it as it was. Same-shape layers are initialized in one batched call.
+
+    Args:
+        model: the network, changed in place.
+        density: overall density in (0, 1] (None with a mapping of masks).
+        distribution: "uniform", "er", "erk", "uniform_dense_ends", or
+            {parameter name: mask} to reuse existing masks' densities (eoi_ext.layer_densities).
+        method: "eoi", or a baseline: "random", "orthogonal_masked", "ai", "svd_ai"
+            (eoi_ext.baselines).
+        gain: scale of every weight (for example 1.0247 for deep tanh networks).
+        bias_std: biases become normal(0, bias_std); zeros with 0.
+        conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_).
+        exact_density: EOI masks hold exactly round(density_l * numel) entries.
+        iterations: gradient steps of "ai" (default 100) / projections of "svd_ai" (10).
+        generator: source of all randomness (torch's default generator when None).
+
+    Returns:
+        A SparseModel: .masks {parameter name: bool mask}, .densities, .info, .remove().
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not isinstance(distribution, Mapping):
+        if distribution not in DISTRIBUTIONS:
+            raise ValueError(
+                f"distribution must be one of {', '.join(DISTRIBUTIONS)} or a mapping of "
+                f"masks, got {distribution!r}"
+            )
+        check_density(density)
+    gain = check_gain(gain)
+    bias_std = _check_bias_std(bias_std)
+    check_conv_mode(conv_mode)
+    check_generator(generator)
+    if iterations is not None:
+        iterations = check_size(iterations, "iterations", minimum=0)
+    layers, unsupported = find_layer_weights(model)
+    if not layers:
+        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    for layer in layers:
+        if parametrize.is_parametrized(layer.module, layer.attr):
+            raise ValueError(
+                f"{layer.name} already has a parametrization (was the model sparsified "
+                "already? call .remove() on its SparseModel first)"
+            )
+        if not layer.parameter.is_floating_point():
+            raise TypeError(f"{layer.name} must be floating point, got {layer.parameter.dtype}")
+    densities = layer_densities(model, density, distribution)
+
+    # Compute everything, then change the model.
+    weights, masks, info = _initialize(
+        layers, densities, method, gain, conv_mode, exact_density, iterations, generator
+    )
+    biases = _biases(layers, bias_std, generator)
+    with torch.no_grad():
+        for layer in layers:
+            layer.parameter.copy_(weights[layer.name])
+            if layer.bias is not None:
+                layer.bias_parameter.copy_(biases[layer.bias_name])
+    for layer in layers:
+        parametrize.register_parametrization(layer.module, layer.attr, FixedMask(masks[layer.name]))
+    if unsupported:
+        warnings.warn(
+            f"sparsify left these modules dense (unsupported types; supported: {SUPPORTED}): "
+            + ", ".join(unsupported),
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return SparseModel(model, masks, densities, method, info, layers)
+
+
+def _check_bias_std(bias_std: object) -> float:
+    if (
+        isinstance(bias_std, bool)
+        or not isinstance(bias_std, numbers.Real)
+        or not math.isfinite(bias_std)
+        or bias_std < 0
+    ):
+        raise ValueError(f"bias_std must be a finite real number >= 0, got {bias_std!r}")
+    return float(bias_std)
+
+
+def _initialize(
+    layers: list[LayerWeight],
+    densities: dict[str, float],
+    method: str,
+    gain: float,
+    conv_mode: str,
+    exact_density: bool,
+    iterations: int | None,
+    generator: torch.Generator | None,
+) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Any]]:
+    """New weights and masks by parameter name; same-shape layers in one call, groups
+    in order of first appearance."""
+    batches: dict[tuple, list[LayerWeight]] = {}
+    for layer in layers:
+        p = layer.parameter
+        key = (layer.shape, layer.groups, densities[layer.name], p.dtype, p.device)
+        batches.setdefault(key, []).append(layer)
+    weights: dict[str, Tensor] = {}
+    masks: dict[str, Tensor] = {}
+    errors: dict[str, float] = {}
+    for (shape, groups, density, dtype, device), batch in batches.items():
+        count = len(batch)
+        common = {"count": count, "dtype": dtype, "device": device, "generator": generator}
+        if method == "eoi":
+            w, m = sparse_orthogonal_weight(
+                shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
+                exact_density=exact_density, **common,
+            )  # fmt: skip
+        elif method == "orthogonal_masked":
+            w, m = baselines.orthogonal_masked(shape, density, gain=gain, groups=groups, **common)
+        else:
+            w, m = baselines.random_sparse(shape, density, gain=gain, **common)
+            if method == "ai":
+                steps = baselines.AI_STEPS if iterations is None else iterations
+                w, e = baselines.approximate_isometry(w, m, gain=gain, groups=groups, steps=steps)
+                errors.update(zip((layer.name for layer in batch), e.tolist(), strict=True))
+            elif method == "svd_ai":
+                rounds = baselines.SVD_ITERATIONS if iterations is None else iterations
+                w, e = baselines.svd_isometry(w, m, gain=gain, groups=groups, iterations=rounds)
+                errors.update(zip((layer.name for layer in batch), e.tolist(), strict=True))
+        for b, layer in enumerate(batch):
+            weights[layer.name] = w[b]
+            masks[layer.name] = m[b].clone()  # its own buffer, not a view of the batch
+    info = {"isometry_error": errors} if errors else {}
+    return weights, masks, info
+
+
+def _biases(
+    layers: list[LayerWeight], bias_std: float, generator: torch.Generator | None
+) -> dict[str, Tensor]:
+    biases = {}
+    for layer in layers:
+        bias = layer.bias_parameter
+        if bias is None:
+            continue
+        if bias_std == 0.0:
+            biases[layer.bias_name] = torch.zeros_like(bias)
+            continue
+        values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
+        biases[layer.bias_name] = values.to(device=bias.device, dtype=bias.dtype)
+    return biases
