@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -48,3 +50,44 @@ def test_info_on_cuda(capsys):
     out = capsys.readouterr().out
     assert f"on cuda ({eoi_ext.backend('cuda')})" in out
     assert "nonzeros outside the masks: 0" in out
+
+
+def test_demo_quick(tmp_path, capsys):
+    plot = tmp_path / "demo.png"
+    assert main(["demo", "--quick", "--plot", str(plot), "--no-progress", "--steps", "60"]) == 0
+    out = capsys.readouterr().out
+    for method in ("eoi", "random", "ai"):
+        assert f"[{method}] init" in out and f"| {method} |" in out
+    assert plot.stat().st_size > 10_000
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_writes_metrics(tmp_path, capsys):
+    path = tmp_path / "metrics.json"
+    argv = ["train", "--depth", "6", "--width", "16", "--epochs", "0.5", "--lr", "1e-3"]
+    assert main([*argv, "--method", "svd_ai", "--json", str(path), "--no-progress"]) == 0
+    metrics = json.loads(path.read_text())
+    assert metrics["config"]["method"] == "svd_ai" and metrics["config"]["data"] == "digits"
+    assert metrics["steps"] == len(metrics["losses"]) == 6  # ceil(0.5 * 1437 / 128)
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert set(metrics["jacobian_singular_values"]) == {"mean", "std", "min", "max"}
+    assert set(metrics["orthogonality_error"]["per_layer"]) == set(metrics["layer_densities"])
+    assert set(metrics["isometry_error"]) == set(metrics["layer_densities"])
+    assert "metrics in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--model", "cnn"], "--model cnn needs image data"),
+        (["train", "--data", "mnist"], "--root must name a local torchvision root"),
+        (["train", "--epochs", "0"], "--epochs must be a positive number"),
+        (["train", "--method", "magic"], "invalid choice"),
+        (["demo", "--steps", "0"], "--steps must be an integer >= 1"),
+    ],
+)
+def test_train_and_demo_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main([*argv, "--no-progress"])
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,112 @@
+"""eoi_ext.metrics and eoi_ext.models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import eoi_ext
+from eoi_ext.metrics import (
+    conv_orthogonality_error,
+    jacobian_singular_values,
+    layer_norms,
+    mask_densities,
+    orthogonality_error,
+    orthogonality_errors,
+)
+from eoi_ext.models import deep_mlp, vanilla_cnn
+
+
+def generator(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_jacobian_of_deep_linear_eoi_network_is_orthogonal():
+    """A deep linear network of exactly orthogonal layers has all Jacobian singular
+    values 1 (to rounding), whatever the depth."""
+    model = deep_mlp(30, 24, activation="linear", in_features=24, out_features=24).double()
+    eoi_ext.sparsify(model, 0.2, distribution="uniform", generator=generator())
+    x = torch.randn(3, 24, dtype=torch.float64, generator=generator(1))
+    values = jacobian_singular_values(model, x)
+    assert values.shape == (3, 24)
+    assert torch.allclose(values, torch.ones_like(values), atol=1e-10)
+    single = jacobian_singular_values(model, x[0])
+    assert single.shape == (24,)
+    # The check has teeth: the random sparse initialization is far from isometric.
+    random = deep_mlp(30, 24, activation="linear", in_features=24, out_features=24).double()
+    eoi_ext.sparsify(random, 0.2, distribution="uniform", method="random", generator=generator())
+    spread = jacobian_singular_values(random, x)
+    assert float(spread.max() / spread.min()) > 100
+
+
+def test_jacobian_of_a_cnn():
+    model = vanilla_cnn(3, 8, in_channels=2, num_classes=5)
+    eoi_ext.sparsify(model, 0.5, distribution="uniform", generator=generator())
+    assert jacobian_singular_values(model, torch.randn(4, 2, 8, 8)).shape == (4, 5)
+    assert jacobian_singular_values(model, torch.randn(2, 8, 8)).shape == (5,)
+
+
+def test_conv_orthogonality_error_detects_non_orthogonal_kernels():
+    weight = torch.zeros(4, 4, 3, 3, dtype=torch.float64)
+    weight[:, :, 1, 1] = torch.eye(4)
+    assert conv_orthogonality_error(weight) < 1e-15
+    # The same matrix at two taps: orthogonal at frequency 0 only up to scale.
+    weight[:, :, 0, 0] = torch.eye(4)
+    assert conv_orthogonality_error(weight) > 0.5
+    # Spreading an orthogonal matrix over taps breaks the map's isometry even though the
+    # flattened (c_out, c_in * K) matrix has orthonormal rows.
+    spread = torch.zeros(2, 2, 2, dtype=torch.float64)
+    spread[0, 0, 0] = spread[1, 0, 1] = 1.0  # rows e_(0,0) and e_(0,1): orthonormal
+    assert conv_orthogonality_error(spread) > 0.5
+    assert orthogonality_error(spread.reshape(2, -1)) == 0.0
+
+
+def test_orthogonality_errors_per_layer_kind():
+    model = nn.Sequential(nn.Linear(8, 12), nn.Conv1d(12, 6, 3), nn.LSTM(6, 4))
+    eoi_ext.sparsify(model, 0.5, distribution="uniform", generator=generator())
+    errors = orthogonality_errors(model, gain=1.0)
+    assert set(errors) == {"0.weight", "1.weight", "2.weight_ih_l0", "2.weight_hh_l0"}
+    assert max(errors.values()) < 1e-5
+    with torch.no_grad():
+        model[2].parametrizations.weight_hh_l0.original.mul_(2)
+    assert orthogonality_errors(model)["2.weight_hh_l0"] > 1.0
+
+
+def test_mask_densities():
+    masks = {"a": torch.tensor([True, False, False, False]), "b": torch.ones(4, dtype=torch.bool)}
+    assert mask_densities(masks) == {"a": 0.25, "b": 1.0, "total": 0.625}
+
+
+def test_layer_norms():
+    model = deep_mlp(5, 16, in_features=8, out_features=3)
+    eoi_ext.sparsify(model, 0.5, distribution="uniform", generator=generator())
+    x = torch.randn(10, 8, generator=generator(2))
+    norms = layer_norms(model, x, target=torch.randint(0, 3, (10,), generator=generator(3)))
+    assert list(norms["activation"]) == ["1", "3", "5", "7", "9"]
+    assert list(norms["gradient"]) == ["1.weight", "3.weight", "5.weight", "7.weight", "9.weight"]
+    assert all(value > 0 for value in norms["activation"].values())
+    assert all(value > 0 for value in norms["gradient"].values())
+    assert all(p.grad is None for p in model.parameters())  # leaves no gradients behind
+    # The activation RMS of the first layer is that of W x + b, computed independently.
+    expected = float(model[1](x.flatten(1)).detach().pow(2).mean().sqrt())
+    assert norms["activation"]["1"] == pytest.approx(expected)
+
+
+def test_models():
+    mlp = deep_mlp(5, 32, in_features=64, out_features=10)
+    linears = [m for m in mlp.modules() if isinstance(m, nn.Linear)]
+    assert len(linears) == 5
+    assert (linears[0].in_features, linears[-1].out_features) == (64, 10)
+    assert all(isinstance(m, nn.Tanh) for m in mlp if isinstance(m, nn.Tanh))
+    assert mlp(torch.randn(2, 8, 8)).shape == (2, 10)  # inputs are flattened
+    cnn = vanilla_cnn(6, 16, activation="relu", in_channels=3, num_classes=7)
+    convs = [m for m in cnn.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 6
+    assert cnn(torch.randn(2, 3, 16, 16)).shape == (2, 7)
+    norms = (nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d)
+    assert not any(isinstance(m, norms) for m in [*mlp.modules(), *cnn.modules()])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        deep_mlp(3, 8, activation="gelu")
+    with pytest.raises(ValueError, match="depth"):
+        deep_mlp(1, 8)
