@@ -21,6 +21,7 @@ RATIOS: list[tuple[str, str, str]] = [
     ("eoi_ext batch / floor (layers of 128^2)", "eoi_batch", "floor_batch"),
     ("eoi_ext / floor (4096^2)", "eoi_4096", "floor_4096"),
     ("eoi_ext exact_density / floor (4096^2)", "eoi_4096_exact", "floor_4096"),
+    ("sparsify MLP / batch of its layers", "sparsify_mlp", "eoi_batch"),
     # GPU cases (test_speed_cuda.py)
     ("cuda: apply_plan / write floor (4096^2)", "cuda_apply_4096", "cuda_write_4096"),
     ("cuda: end to end / write floor (4096^2)", "cuda_eoi_4096", "cuda_write_4096"),

@@ -7,6 +7,8 @@ Groups (read the ratios printed at the end of the run, see ratios.py):
 - batch: sparse_orthogonal_batch of many 128 x 128 layers at d = 0.125 vs the floor
   (1000 layers; 100 in quick mode).
 - large-4096: 4096 x 4096 at d = 0.1 vs the floor.
+- sparsify: eoi_ext.sparsify of a 1000-layer, 128-wide MLP (dense ends, 0.125) against
+  sparse_orthogonal_batch of the same 998 inner layers (the parametrization overhead).
 The floor allocates and zeroes the same output: float32 weights plus a bool mask.
 No timing assertions: only sanity checks of the outputs.
 """
@@ -160,3 +162,25 @@ def test_eoi_4096_exact_density(measure) -> None:
     )
     check(result, (4096, 4096))
     assert int(result[1].sum()) == round(0.1 * 4096 * 4096)
+
+
+# --- a whole model ------------------------------------------------------------------------
+
+
+@pytest.mark.benchmark(group=f"sparsify: {BATCH_LAYERS}-layer MLP, width 128, d=0.125")
+def test_sparsify_mlp(measure) -> None:
+    from eoi_ext.models import deep_mlp
+
+    def run() -> eoi_ext.SparseModel:
+        model = deep_mlp(BATCH_LAYERS, 128, "tanh", in_features=64, out_features=10)
+        return eoi_ext.sparsify(
+            model, 0.125, distribution="uniform_dense_ends", generator=generator()
+        )
+
+    sparse = measure(
+        "sparsify_mlp",
+        f"eoi_ext.sparsify deep_mlp({BATCH_LAYERS}, 128), model construction included",
+        run,
+        rounds=3,
+    )
+    assert len(sparse.masks) == BATCH_LAYERS

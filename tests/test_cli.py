@@ -64,7 +64,7 @@ def test_demo_quick(tmp_path, capsys):
 
 def test_train_writes_metrics(tmp_path, capsys):
     path = tmp_path / "metrics.json"
-    argv = ["train", "--depth", "6", "--width", "16", "--epochs", "0.5", "--lr", "1e-3"]
+    argv = ["train", "--depth", "6", "--width", "16", "--epochs", "0.5", "--distribution", "erk"]
     assert main([*argv, "--method", "svd_ai", "--json", str(path), "--no-progress"]) == 0
     metrics = json.loads(path.read_text())
     assert metrics["config"]["method"] == "svd_ai" and metrics["config"]["data"] == "digits"
