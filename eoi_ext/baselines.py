@@ -106,6 +106,8 @@ def approximate_isometry(
 ) -> tuple[Tensor, Tensor]:
     """Gradient descent towards (M*W)(M*W)^T = gain^2 I on every block, from `weights`
     (count, *shape) with fixed `masks`. Returns (new weights, errors (count,))."""
+    if gain == 0.0:  # the target is W = 0
+        return torch.zeros_like(weights), isometry_errors(torch.zeros_like(weights), 0.0, groups)
     v = _blocks(weights.to(torch.float64) / gain, groups).clone()
     m = _blocks(masks, groups)
     v *= m

@@ -314,3 +314,27 @@ def test_cuda_torch_compile_fullgraph(compile_backend):
     want_w, want_m = build(*args)
     assert torch.equal(got_m, want_m) and torch.equal(got_w, want_w)
     assert torch.allclose(want_w.cpu(), givens.apply_plan(plan, gain=2.0), atol=1e-6, rtol=0)
+
+
+def test_cuda_sparsify_equals_cpu():
+    """A whole model (conv kernels with their top-up, gated RNN weights) on the GPU gets
+    the CPU's masks and weights for the same generator state."""
+
+    def net() -> torch.nn.Module:
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(3, 8, 3, groups=1), torch.nn.Flatten(), torch.nn.Linear(8, 16)
+        )
+
+    cpu, gpu = net(), net().cuda()
+    sparse_cpu = eoi_ext.sparsify(cpu, 0.3, distribution="erk", generator=generator(4))
+    sparse_gpu = eoi_ext.sparsify(gpu, 0.3, distribution="erk", generator=generator(4))
+    for name, mask in sparse_cpu.masks.items():
+        assert sparse_gpu.masks[name].is_cuda
+        assert torch.equal(sparse_gpu.masks[name].cpu(), mask)
+    gpu_parameters = dict(gpu.named_parameters())
+    for name, p_cpu in cpu.named_parameters():
+        assert torch.allclose(gpu_parameters[name].detach().cpu(), p_cpu.detach(), atol=1e-6)
+    lstm = torch.nn.LSTM(6, 8).cuda()
+    eoi_ext.sparsify(lstm, 0.4, distribution="uniform", generator=generator(5))
+    out, _ = lstm(torch.randn(5, 2, 6, device="cuda"))
+    assert out.is_cuda and torch.isfinite(out).all()
