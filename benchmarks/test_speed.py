@@ -7,6 +7,8 @@ Groups (read the ratios printed at the end of the run, see ratios.py):
 - batch: sparse_orthogonal_batch of many 128 x 128 layers at d = 0.125 vs the floor
   (1000 layers; 100 in quick mode).
 - large-4096: 4096 x 4096 at d = 0.1 vs the floor.
+- isometry: the approximate-isometry baselines (svd_ai, 10 iterations; ai, 100 steps) on
+  N x N at d = 0.1 (N = 512; 256 in quick mode) against eoi_ext on the same shape.
 - sparsify: eoi_ext.sparsify of a 1000-layer, 128-wide MLP (dense ends, 0.125) against
   sparse_orthogonal_batch of the same 998 inner layers (the parametrization overhead).
 The floor allocates and zeroes the same output: float32 weights plus a bool mask.
@@ -184,3 +186,27 @@ def test_sparsify_mlp(measure) -> None:
         rounds=3,
     )
     assert len(sparse.masks) == BATCH_LAYERS
+
+
+# --- approximate isometry baselines ---------------------------------------------------------
+
+ISOMETRY_N = 256 if QUICK else 512
+
+
+@pytest.mark.benchmark(group=f"isometry: {ISOMETRY_N}x{ISOMETRY_N} d=0.1")
+@pytest.mark.parametrize("method", ["eoi", "svd_ai", "ai"])
+def test_isometry_baselines(measure, method) -> None:
+    from eoi_ext import baselines
+
+    n = ISOMETRY_N
+    g = generator()
+
+    def run():
+        if method == "eoi":
+            return eoi_ext.sparse_orthogonal(n, n, 0.1, generator=g)
+        w, m = baselines.random_sparse((n, n), 0.1, generator=g)
+        if method == "svd_ai":
+            return baselines.svd_isometry(w, m)[0][0], m[0]
+        return baselines.approximate_isometry(w, m)[0][0], m[0]
+
+    check(measure(f"isometry_{method}", f"{method} {n}x{n} d=0.1", run, rounds=3), (n, n))

@@ -7,7 +7,7 @@ pure-PyTorch fallback then runs (see eoi_ext.backend()).
 """
 
 from . import baselines, givens, init, layers, metrics, models
-from ._extension import backend, build_info
+from ._extension import backend, build_info, use_python_backend
 from .api import sparse_orthogonal, sparse_orthogonal_batch
 from .densities import layer_densities
 from .sparsify import SparseModel, sparsify
@@ -29,4 +29,5 @@ __all__ = [
     "sparse_orthogonal",
     "sparse_orthogonal_batch",
     "sparsify",
+    "use_python_backend",
 ]

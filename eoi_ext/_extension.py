@@ -12,9 +12,11 @@ EOI_EXT_BACKEND selects the backend:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
 
 import torch
@@ -77,6 +79,9 @@ def extension_devices() -> tuple[str, ...]:
     return tuple(name.removesuffix("-ext") for name in backends)
 
 
+_forced_python = False
+
+
 def backend(device: torch.device | str | None = "cpu") -> str:
     """Names the backend that runs for tensors on `device`.
 
@@ -84,9 +89,22 @@ def backend(device: torch.device | str | None = "cpu") -> str:
     pure-PyTorch fallback, which runs on any device).
     """
     device_type = torch.device("cpu" if device is None else device).type
-    if device_type in extension_devices():
+    if device_type in extension_devices() and not _forced_python:
         return f"{device_type}-ext"
     return "python"
+
+
+@contextlib.contextmanager
+def use_python_backend() -> Iterator[None]:
+    """Within the block, every eoi_ext call runs the pure-PyTorch fallback (as with
+    EOI_EXT_BACKEND=python, but in-process and temporary): for comparing backends in one
+    run, as `eoi bench` does. Not thread-safe."""
+    global _forced_python
+    previous, _forced_python = _forced_python, True
+    try:
+        yield
+    finally:
+        _forced_python = previous
 
 
 def build_info() -> dict:

@@ -23,6 +23,9 @@ import torch
 
 from . import __version__, api
 from ._extension import backend, build_info
+from .bench import BenchConfig, format_table, run_bench
+from .bench import save_plot as save_bench_plot
+from .bench import write_json as write_bench_json
 from .data import DATASETS
 from .demo import DemoConfig, run_demo
 from .densities import DISTRIBUTIONS
@@ -103,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+    bench = commands.add_parser("bench", help="EOI against every alternative, in one run")
+    bench.add_argument("--quick", action="store_true", help="about 2 minutes on 2 CPU cores")
+    bench.add_argument("--json", default="eoi_bench.json", help="results file ('' for none)")
+    bench.add_argument("--plot", default="eoi_bench.png", help="PNG path ('' for none)")
+    bench.add_argument("--device", default="cpu", help="cpu or cuda")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     defaults = ExperimentConfig()
     run = commands.add_parser("train", help="one custom experiment, metrics to JSON")
     run.add_argument("--model", choices=MODELS, default=defaults.model)
@@ -131,6 +141,19 @@ def run_demo_command(args: argparse.Namespace) -> None:
         config = replace(config, steps=api.check_size(args.steps, "--steps"))
     config = replace(config, seed=args.seed)
     run_demo(config, plot=args.plot or None, progress=not args.no_progress)
+
+
+def run_bench_command(args: argparse.Namespace) -> None:
+    device = parse_device(args.device)
+    config = BenchConfig.quick(str(device)) if args.quick else BenchConfig.full(str(device))
+    result = run_bench(config, progress=not args.no_progress)
+    print(format_table(result))
+    if args.json:
+        write_bench_json(result, args.json)
+        print(f"saved {args.json}")
+    if args.plot:
+        save_bench_plot(result, args.plot)
+        print(f"saved {args.plot}")
 
 
 def run_train_command(args: argparse.Namespace) -> None:
@@ -171,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo_command(args)
         elif args.command == "train":
             run_train_command(args)
+        elif args.command == "bench":
+            run_bench_command(args)
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     return 0
