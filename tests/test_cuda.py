@@ -338,3 +338,23 @@ def test_cuda_sparsify_equals_cpu():
     eoi_ext.sparsify(lstm, 0.4, distribution="uniform", generator=generator(5))
     out, _ = lstm(torch.randn(5, 2, 6, device="cuda"))
     assert out.is_cuda and torch.isfinite(out).all()
+
+
+def test_cuda_bench_rows():
+    """`eoi bench --device cuda` measures the GPU backend next to the CPU ones."""
+    from eoi_ext import bench
+
+    config = bench.BenchConfig(
+        sizes=(64, 128), densities=(0.1,), rectangles=(), networks=(("mlp", 4, 16),),
+        network_distribution="uniform", reference_max_side=64, isometry_max_side=64,
+        reference_max_layers=4, ai_steps=3, svd_iterations=2, max_repeats=2,
+        min_seconds=0.0, device="cuda",
+    )  # fmt: skip
+    result = bench.run_bench(config, progress=False)
+    methods = {row.method for row in result.rows}
+    if eoi_ext.backend("cuda") == "cuda-ext":
+        assert "eoi[cuda-ext]" in methods
+    assert result.machine["gpu"] == torch.cuda.get_device_name()
+    for row in result.rows:
+        if row.method.startswith("eoi") and not row.skipped:
+            assert row.orthogonality_error < 1e-5
