@@ -33,8 +33,9 @@ struct TileScratch {
 
 // Applies rotations (i_k, j_k) with (cos_k, sin_k) = cos_sin[2k], cos_sin[2k + 1] to
 // rows [row_begin, row_end) of A (at most tile_lanes<compute_t>() rows), and writes
-// gain * A[r][c] to out[(r - row_begin) * row_stride + c * col_stride] for all
-// c in [0, m).
+// gain * A[r][c] to out[(r - row_begin) * row_stride + (c - coord_begin) * col_stride]
+// for the coordinates c in [coord_begin, coord_end) (coord_end = -1: m), so a block of
+// columns is written without the rest.
 //
 // Right-multiplying by G(i, j, theta) maps a row x to
 //   x_i <- cos * x_i - sin * x_j,   x_j <- sin * x_i + cos * x_j.
@@ -46,7 +47,7 @@ template <typename compute_t, typename out_t>
 void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_t count,
                           int64_t m, int64_t row_begin, int64_t row_end, compute_t gain,
                           TileScratch<compute_t>& scratch, out_t* out, int64_t row_stride,
-                          int64_t col_stride) {
+                          int64_t col_stride, int64_t coord_begin = 0, int64_t coord_end = -1) {
   constexpr int64_t L = tile_lanes<compute_t>();
   constexpr int64_t kChunk = 16 / static_cast<int64_t>(sizeof(compute_t));
   typedef compute_t Chunk __attribute__((vector_size(16)));
@@ -83,21 +84,22 @@ void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_
     }
   }
 
+  const int64_t last_coord = coord_end < 0 ? m : coord_end;
   if (col_stride == 1) {
     // Rows of the output are contiguous: transpose through blocks of kBlock columns so
     // the strided reads of `work` stay in L1.
     constexpr int64_t kBlock = 16;
-    for (int64_t c0 = 0; c0 < m; c0 += kBlock) {
-      const int64_t width = std::min(kBlock, m - c0);
+    for (int64_t c0 = coord_begin; c0 < last_coord; c0 += kBlock) {
+      const int64_t width = std::min(kBlock, last_coord - c0);
       for (int64_t lane = 0; lane < lanes; ++lane) {
-        out_t* dst = out + lane * row_stride + c0;
+        out_t* dst = out + lane * row_stride + (c0 - coord_begin);
         const compute_t* src = work + c0 * L + lane;
         for (int64_t col = 0; col < width; ++col) dst[col] = static_cast<out_t>(gain * src[col * L]);
       }
     }
   } else {
-    for (int64_t col = 0; col < m; ++col) {
-      out_t* dst = out + col * col_stride;
+    for (int64_t col = coord_begin; col < last_coord; ++col) {
+      out_t* dst = out + (col - coord_begin) * col_stride;
       const compute_t* src = work + col * L;
       for (int64_t lane = 0; lane < lanes; ++lane) dst[lane * row_stride] = static_cast<out_t>(gain * src[lane]);
     }

@@ -7,13 +7,15 @@
 namespace eoi {
 
 void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t row_begin,
-                        int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride) {
+                        int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride,
+                        int64_t coord_begin, int64_t coord_end) {
   const int64_t words = support_words(n);
+  const int64_t last_coord = coord_end < 0 ? m : coord_end;
   // Loop order follows the contiguous side of the output.
   if (row_stride == 1) {
-    for (int64_t c = 0; c < m; ++c) {
+    for (int64_t c = coord_begin; c < last_coord; ++c) {
       const uint64_t* s = support + c * words;
-      uint8_t* out = mask + c * col_stride;
+      uint8_t* out = mask + (c - coord_begin) * col_stride;
       for (int64_t r = row_begin; r < row_end; ++r)
         out[r - row_begin] = static_cast<uint8_t>((s[r >> 6] >> (r & 63)) & 1u);
     }
@@ -22,8 +24,8 @@ void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t r
     // columns once (they stay in L1), then write each row of the block from them.
     constexpr int64_t kBlock = 64;
     uint64_t block[kBlock];
-    for (int64_t c0 = 0; c0 < m; c0 += kBlock) {
-      const int64_t width = std::min(kBlock, m - c0);
+    for (int64_t c0 = coord_begin; c0 < last_coord; c0 += kBlock) {
+      const int64_t width = std::min(kBlock, last_coord - c0);
       int64_t loaded_word = -1;
       for (int64_t r = row_begin; r < row_end; ++r) {
         if ((r >> 6) != loaded_word) {
@@ -31,7 +33,7 @@ void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t r
           for (int64_t t = 0; t < width; ++t) block[t] = support[(c0 + t) * words + loaded_word];
         }
         const int64_t bit = r & 63;
-        uint8_t* out = mask + (r - row_begin) * row_stride + c0 * col_stride;
+        uint8_t* out = mask + (r - row_begin) * row_stride + (c0 - coord_begin) * col_stride;
         for (int64_t t = 0; t < width; ++t) out[t * col_stride] = static_cast<uint8_t>((block[t] >> bit) & 1u);
       }
     }

@@ -9,11 +9,13 @@
 namespace eoi {
 
 // Mask of rows [row_begin, row_end) of A (n x m): writes 1 where A[r][c] can be
-// nonzero (bit r of S_c), else 0, to mask[(r - row_begin) * row_stride + c * col_stride],
-// the same addressing as apply_rotations_tile. `support` is the tracker's result
-// (m * ceil(n / 64) words).
+// nonzero (bit r of S_c), else 0, to
+// mask[(r - row_begin) * row_stride + (c - coord_begin) * col_stride] for c in
+// [coord_begin, coord_end) (coord_end = -1: m), the same addressing as
+// apply_rotations_tile. `support` is the tracker's result (m * ceil(n / 64) words).
 void write_support_mask(const uint64_t* support, int64_t n, int64_t m, int64_t row_begin,
-                        int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride);
+                        int64_t row_end, uint8_t* mask, int64_t row_stride, int64_t col_stride,
+                        int64_t coord_begin = 0, int64_t coord_end = -1);
 
 // Adds positions to a (rows x cols, row-major) mask until it holds `target_count`
 // entries. Draw t = 0, 1, 2, ... of the top-up stream, u_t = stream_uniform(

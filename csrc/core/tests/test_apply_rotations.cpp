@@ -148,6 +148,26 @@ void check_plan(const Plan& p, T tol, const char* name) {
     for (T x : strided) written += !std::isnan(x);
     CHECK_MSG(err <= tol, "%s strided err=%g", name, err);
     CHECK(written == k * m);
+
+    // A window of coordinates [cb, ce) only, in both layouts: exactly those written.
+    const int64_t cb = m / 3, ce = std::max(cb + 1, m - m / 4);
+    const int64_t w = ce - cb;
+    std::vector<T> window_rows(k * w + 4, nan), window_cols(w * k + 4, nan);
+    apply_rotations_tile<T, T>(p.pairs.data(), cs.data(), count, m, b, e, T(1), scratch,
+                               window_rows.data(), w, 1, cb, ce);
+    apply_rotations_tile<T, T>(p.pairs.data(), cs.data(), count, m, b, e, T(1), scratch,
+                               window_cols.data(), 1, k, cb, ce);
+    err = 0.0;
+    for (int64_t r = b; r < e; ++r)
+      for (int64_t c = cb; c < ce; ++c) {
+        const double want = ref[r * m + c];
+        err = std::fmax(err, std::fabs(static_cast<double>(window_rows[(r - b) * w + (c - cb)]) - want));
+        err = std::fmax(err, std::fabs(static_cast<double>(window_cols[(c - cb) * k + (r - b)]) - want));
+      }
+    CHECK_MSG(err <= tol, "%s window err=%g", name, err);
+    bool window_tail = true;
+    for (int64_t t = 0; t < 4; ++t) window_tail &= std::isnan(window_rows[k * w + t]) && std::isnan(window_cols[w * k + t]);
+    CHECK(window_tail);
   }
 }
 

@@ -91,6 +91,20 @@ static void test_write_support_mask() {
       for (uint8_t x : strided) untouched += x == 7;
       CHECK(ok);
       CHECK(untouched == m * (2 * k + 1) - k * m);
+      // A window of coordinates [cb, ce), both layouts.
+      const int64_t cb = m / 3, ce = std::max(cb + 1, m - m / 5);
+      const int64_t w = ce - cb;
+      std::vector<uint8_t> window_rows(k * w + 4, 7), window_cols(w * k + 4, 7);
+      write_support_mask(support.data(), n, m, b, e, window_rows.data(), w, 1, cb, ce);
+      write_support_mask(support.data(), n, m, b, e, window_cols.data(), 1, k, cb, ce);
+      ok = true;
+      for (int64_t r = b; r < e; ++r)
+        for (int64_t c = cb; c < ce; ++c) {
+          const uint8_t expect = bit(support, n, r, c) ? 1 : 0;
+          ok &= window_rows[(r - b) * w + (c - cb)] == expect && window_cols[(c - cb) * k + (r - b)] == expect;
+        }
+      for (int t = 0; t < 4; ++t) ok &= window_rows[k * w + t] == 7 && window_cols[w * k + t] == 7;
+      CHECK_MSG(ok, "window n=%lld m=%lld [%lld, %lld)", (long long)n, (long long)m, (long long)cb, (long long)ce);
     }
   }
 }
