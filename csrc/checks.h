@@ -47,16 +47,28 @@ inline void check_plan(const at::Tensor& offsets, const at::Tensor& pairs, const
               "eoi_ext: cos_sin must have shape (R, 2) like pairs");
 }
 
-// Checks 0 <= row_begin <= row_end <= rows and returns the shape of a block of rows
-// [row_begin, row_end) of `count` matrices A (rows x m): (count, k, m), or (count, m, k)
-// when transposed.
-inline std::vector<int64_t> row_block_shape(int64_t count, int64_t rows, int64_t m, int64_t row_begin,
-                                            int64_t row_end, bool transposed, const char* rows_name) {
+// Resolves a coordinate window (coord_end = -1 means m) after checking
+// 0 <= coord_begin <= coord_end <= m; returns coord_end.
+inline int64_t coord_window_end(int64_t m, int64_t coord_begin, int64_t coord_end) {
+  const int64_t end = coord_end < 0 ? m : coord_end;
+  TORCH_CHECK(0 <= coord_begin && coord_begin <= end && end <= m,
+              "eoi_ext: need 0 <= coord_begin <= coord_end <= m = ", m, " (coord_end = -1: m), got coord_begin=",
+              coord_begin, ", coord_end=", coord_end);
+  return end;
+}
+
+// Checks 0 <= row_begin <= row_end <= rows and returns the shape of the block of rows
+// [row_begin, row_end) and coordinates [coord_begin, coord_end) of `count` matrices A:
+// (count, k, w), or (count, w, k) when transposed (k rows, w coordinates).
+inline std::vector<int64_t> block_shape(int64_t count, int64_t rows, int64_t row_begin, int64_t row_end,
+                                        int64_t coord_begin, int64_t coord_end, bool transposed,
+                                        const char* rows_name) {
   TORCH_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= rows,
               "eoi_ext: need 0 <= row_begin <= row_end <= ", rows_name, " = ", rows, ", got row_begin=",
               row_begin, ", row_end=", row_end);
   const int64_t k = row_end - row_begin;
-  return transposed ? std::vector<int64_t>{count, m, k} : std::vector<int64_t>{count, k, m};
+  const int64_t w = coord_end - coord_begin;
+  return transposed ? std::vector<int64_t>{count, w, k} : std::vector<int64_t>{count, k, w};
 }
 
 // Validates a support tensor (count, m, ceil(n / 64)) int64 (on `device`: the CPU for

@@ -88,13 +88,16 @@ at::Tensor rotation_levels_cpu(const at::Tensor& offsets, const at::Tensor& pair
 template <typename compute_t, typename out_t>
 void apply_plans_kernel(const at::Tensor& offsets, const at::Tensor& pairs,
                         const at::Tensor& cos_sin, int64_t m, int64_t row_begin, int64_t row_end,
-                        bool transposed, double gain, at::Tensor& out) {
+                        bool transposed, double gain, at::Tensor& out, int64_t coord_begin,
+                        int64_t coord_end) {
   constexpr int64_t lanes = eoi::tile_lanes<compute_t>();
   const int64_t count = offsets.size(0) - 1;
   const int64_t block_rows = row_end - row_begin;
+  const int64_t width = coord_end - coord_begin;
   const int64_t tiles = (block_rows + lanes - 1) / lanes;
-  // out[b] is rows [row_begin, row_end) of A (block_rows x m), or its transpose.
-  const int64_t row_stride = transposed ? 1 : m;
+  // out[b] is rows [row_begin, row_end), coordinates [coord_begin, coord_end) of A
+  // (block_rows x width), or its transpose.
+  const int64_t row_stride = transposed ? 1 : width;
   const int64_t col_stride = transposed ? block_rows : 1;
   const at::Tensor cs = cos_sin.to(c10::CppTypeToScalarType<compute_t>::value).contiguous();
   const auto* off = offsets.data_ptr<int64_t>();
@@ -110,34 +113,42 @@ void apply_plans_kernel(const at::Tensor& offsets, const at::Tensor& pairs,
       eoi::apply_rotations_tile<compute_t, out_t>(
           p + 2 * off[b], csp + 2 * off[b], off[b + 1] - off[b], m, first, last,
           static_cast<compute_t>(gain), scratch,
-          o + b * block_rows * m + (first - row_begin) * row_stride, row_stride, col_stride);
+          o + b * block_rows * width + (first - row_begin) * row_stride, row_stride, col_stride,
+          coord_begin, coord_end);
     }
   });
 }
 
 void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
                      int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
-                     at::Tensor out) {
+                     at::Tensor out, int64_t coord_begin, int64_t coord_end) {
   check_plan(offsets, pairs, cos_sin, m);
   const int64_t count = offsets.size(0) - 1;
-  const std::vector<int64_t> expected = row_block_shape(count, m, m, row_begin, row_end, transposed, "m");
+  coord_end = coord_window_end(m, coord_begin, coord_end);
+  const std::vector<int64_t> expected =
+      block_shape(count, m, row_begin, row_end, coord_begin, coord_end, transposed, "m");
   TORCH_CHECK(out.sizes() == at::IntArrayRef(expected), "eoi_ext: out must have shape ",
               at::IntArrayRef(expected), ", got ", out.sizes());
   TORCH_CHECK(out.device().is_cpu() && out.is_contiguous(), "eoi_ext: out must be a contiguous CPU tensor");
   if (out.numel() == 0) return;
+  const auto run = [&](auto compute_tag, auto out_tag) {
+    using compute_t = decltype(compute_tag);
+    using out_t = decltype(out_tag);
+    apply_plans_kernel<compute_t, out_t>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out,
+                                         coord_begin, coord_end);
+  };
   switch (out.scalar_type()) {
     case at::kDouble:
-      apply_plans_kernel<double, double>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      run(double{}, double{});
       break;
     case at::kFloat:
-      apply_plans_kernel<float, float>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      run(float{}, float{});
       break;
     case at::kHalf:
-      apply_plans_kernel<float, at::Half>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out);
+      run(float{}, at::Half{});
       break;
     case at::kBFloat16:
-      apply_plans_kernel<float, at::BFloat16>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain,
-                                              out);
+      run(float{}, at::BFloat16{});
       break;
     default:
       TORCH_CHECK(false, "eoi_ext: out must be float16, bfloat16, float32 or float64, got ", out.scalar_type());
@@ -147,16 +158,20 @@ void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const a
 // ---- support_masks ------------------------------------------------------------------
 
 void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t row_begin,
-                       int64_t row_end, bool transposed, at::Tensor mask) {
+                       int64_t row_end, bool transposed, at::Tensor mask, int64_t coord_begin,
+                       int64_t coord_end) {
   check_cpu_contiguous(support, "support", at::kLong);
   check_support(support, n, m);
   const int64_t count = support.size(0);
-  const std::vector<int64_t> expected = row_block_shape(count, n, m, row_begin, row_end, transposed, "n");
+  coord_end = coord_window_end(m, coord_begin, coord_end);
+  const std::vector<int64_t> expected =
+      block_shape(count, n, row_begin, row_end, coord_begin, coord_end, transposed, "n");
   const int64_t k = row_end - row_begin;
+  const int64_t width = coord_end - coord_begin;
   check_cpu_contiguous(mask, "mask", at::kBool);
   TORCH_CHECK(mask.sizes() == at::IntArrayRef(expected), "eoi_ext: mask must have shape ",
               at::IntArrayRef(expected), ", got ", mask.sizes());
-  const int64_t row_stride = transposed ? 1 : m;
+  const int64_t row_stride = transposed ? 1 : width;
   const int64_t col_stride = transposed ? k : 1;
   const auto* s = reinterpret_cast<const uint64_t*>(support.data_ptr<int64_t>());
   auto* out = reinterpret_cast<uint8_t*>(mask.data_ptr<bool>());
@@ -169,8 +184,8 @@ void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t 
       const int64_t first = row_begin + (item % blocks) * 64;
       const int64_t last = std::min(first + 64, row_end);
       eoi::write_support_mask(s + b * m * words, n, m, first, last,
-                              out + b * k * m + (first - row_begin) * row_stride, row_stride,
-                              col_stride);
+                              out + b * k * width + (first - row_begin) * row_stride, row_stride,
+                              col_stride, coord_begin, coord_end);
     }
   });
 }
@@ -199,10 +214,11 @@ TORCH_LIBRARY(eoi_ext, m) {
   m.def("sample_plans(Tensor seeds, int n, int m, float density, bool at_most)"
         " -> (Tensor offsets, Tensor pairs, Tensor cos_sin, Tensor support)");
   m.def("rotation_levels(Tensor offsets, Tensor pairs, int m) -> Tensor");
+  // coord_begin / coord_end select a window of A's coordinates (columns); -1 means m.
   m.def("apply_plans(Tensor offsets, Tensor pairs, Tensor cos_sin, int m, int row_begin, int row_end,"
-        " bool transposed, float gain, Tensor(a!) out) -> ()");
+        " bool transposed, float gain, Tensor(a!) out, int coord_begin=0, int coord_end=-1) -> ()");
   m.def("support_masks(Tensor support, int n, int m, int row_begin, int row_end, bool transposed,"
-        " Tensor(a!) mask) -> ()");
+        " Tensor(a!) mask, int coord_begin=0, int coord_end=-1) -> ()");
   m.def("top_up_masks(Tensor seeds, int target_count, Tensor(a!) mask) -> ()");
 }
 

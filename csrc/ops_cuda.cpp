@@ -99,7 +99,8 @@ HostSchedule build_schedule(const at::Tensor& offsets, const at::Tensor& pairs,
 
 template <typename compute_t>
 void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
-                       int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
+                       int64_t m, int64_t row_begin, int64_t row_end, int64_t coord_begin,
+                       int64_t coord_end, bool transposed, double gain,
                        eoi::gpu::OutputType out_type, at::Tensor& out) {
   const int64_t count = offsets.size(0) - 1;
   const HostSchedule host = build_schedule<compute_t>(offsets, pairs, cos_sin, m);
@@ -131,6 +132,8 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
   params.m = m;
   params.row_begin = row_begin;
   params.row_end = row_end;
+  params.coord_begin = coord_begin;
+  params.coord_end = coord_end;
   params.transposed = transposed;
   params.gain = gain;
   params.out_type = out_type;
@@ -142,10 +145,12 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
 
 void apply_plans_cuda(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
                       int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
-                      at::Tensor out) {
+                      at::Tensor out, int64_t coord_begin, int64_t coord_end) {
   check_plan(offsets, pairs, cos_sin, m);
   const int64_t count = offsets.size(0) - 1;
-  check_cuda_output(out, "out", row_block_shape(count, m, m, row_begin, row_end, transposed, "m"));
+  coord_end = coord_window_end(m, coord_begin, coord_end);
+  check_cuda_output(out, "out",
+                    block_shape(count, m, row_begin, row_end, coord_begin, coord_end, transposed, "m"));
   eoi::gpu::OutputType out_type;
   switch (out.scalar_type()) {
     case at::kDouble: out_type = eoi::gpu::OutputType::kFloat64; break;
@@ -158,18 +163,23 @@ void apply_plans_cuda(const at::Tensor& offsets, const at::Tensor& pairs, const 
   if (out.numel() == 0) return;
   const c10::cuda::CUDAGuard guard(out.device());
   if (out_type == eoi::gpu::OutputType::kFloat64)
-    apply_plans_typed<double>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out_type, out);
+    apply_plans_typed<double>(offsets, pairs, cos_sin, m, row_begin, row_end, coord_begin, coord_end, transposed,
+                              gain, out_type, out);
   else
-    apply_plans_typed<float>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out_type, out);
+    apply_plans_typed<float>(offsets, pairs, cos_sin, m, row_begin, row_end, coord_begin, coord_end, transposed,
+                             gain, out_type, out);
 }
 
 // ---- support_masks ------------------------------------------------------------------
 
 void support_masks_cuda(const at::Tensor& support, int64_t n, int64_t m, int64_t row_begin,
-                        int64_t row_end, bool transposed, at::Tensor mask) {
+                        int64_t row_end, bool transposed, at::Tensor mask, int64_t coord_begin,
+                        int64_t coord_end) {
   check_support(support, n, m);
   const int64_t count = support.size(0);
-  check_cuda_output(mask, "mask", row_block_shape(count, n, m, row_begin, row_end, transposed, "n"));
+  coord_end = coord_window_end(m, coord_begin, coord_end);
+  check_cuda_output(mask, "mask",
+                    block_shape(count, n, row_begin, row_end, coord_begin, coord_end, transposed, "n"));
   TORCH_CHECK(mask.scalar_type() == at::kBool, "eoi_ext: mask must have dtype bool, got ", mask.scalar_type());
   TORCH_CHECK(support.is_cpu() || support.device() == mask.device(),
               "eoi_ext: support must be on the CPU or on mask's device (", mask.device(), "), got ",
@@ -184,6 +194,8 @@ void support_masks_cuda(const at::Tensor& support, int64_t n, int64_t m, int64_t
   params.m = m;
   params.row_begin = row_begin;
   params.row_end = row_end;
+  params.coord_begin = coord_begin;
+  params.coord_end = coord_end;
   params.transposed = transposed;
   params.mask = reinterpret_cast<uint8_t*>(mask.data_ptr<bool>());
   C10_CUDA_CHECK(eoi::gpu::launch_support_masks(params, c10::cuda::getCurrentCUDAStream()));

@@ -39,13 +39,23 @@ def _apply_plans_fake(
     transposed: bool,
     gain: float,
     out: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
     return None
 
 
 @torch.library.register_fake("eoi_ext::support_masks")
 def _support_masks_fake(
-    support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool, mask: Tensor
+    support: Tensor,
+    n: int,
+    m: int,
+    row_begin: int,
+    row_end: int,
+    transposed: bool,
+    mask: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
     return None
 

@@ -38,22 +38,45 @@ def apply_plans(
     transposed: bool,
     gain: float,
     out: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
-    """Writes gain * rows [row_begin, row_end) of every A into out:
-    (count, k, m), or (count, m, k) when transposed, k = row_end - row_begin.
-    The plan tensors are CPU tensors; out may be a CPU or (CUDA builds) a CUDA tensor."""
+    """Writes gain * rows [row_begin, row_end), coordinates [coord_begin, coord_end)
+    (-1: m) of every A into out: (count, k, w), or (count, w, k) when transposed,
+    k = row_end - row_begin, w = coord_end - coord_begin. The plan tensors are CPU
+    tensors; out may be a CPU or (CUDA builds) a CUDA tensor."""
     torch.ops.eoi_ext.apply_plans(
-        offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out
+        offsets,
+        pairs,
+        cos_sin,
+        m,
+        row_begin,
+        row_end,
+        transposed,
+        gain,
+        out,
+        coord_begin,
+        coord_end,
     )
 
 
 def support_masks(
-    support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool, mask: Tensor
+    support: Tensor,
+    n: int,
+    m: int,
+    row_begin: int,
+    row_end: int,
+    transposed: bool,
+    mask: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
-    """Writes the support of rows [row_begin, row_end) of every A into the bool mask,
-    laid out like apply_plans' out. On CUDA, support may stay on the CPU (it is copied
-    through pinned memory without blocking)."""
-    torch.ops.eoi_ext.support_masks(support, n, m, row_begin, row_end, transposed, mask)
+    """Writes the support of rows [row_begin, row_end), coordinates [coord_begin,
+    coord_end) of every A into the bool mask, laid out like apply_plans' out. On CUDA,
+    support may stay on the CPU (it is copied through pinned memory without blocking)."""
+    torch.ops.eoi_ext.support_masks(
+        support, n, m, row_begin, row_end, transposed, mask, coord_begin, coord_end
+    )
 
 
 def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:

@@ -24,8 +24,9 @@ template <typename compute_t, typename out_t>
 __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPlansParams p) {
   extern __shared__ __align__(16) unsigned char shared_tile[];
   const int64_t block = blockIdx.x;
-  const TileGeometry g = tile_geometry(block, p.tiling.tiles, p.tiling.tile_rows, p.m, p.row_begin,
-                                       p.row_end, p.transposed);
+  const TileGeometry g = tile_geometry(block, p.tiling.tiles, p.tiling.tile_rows,
+                                       p.coord_end - p.coord_begin, p.row_begin, p.row_end,
+                                       p.transposed);
   RotationTile<compute_t> tile;
   tile.m = p.m;
   tile.first_row = g.first_row;
@@ -49,7 +50,7 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
     __syncthreads();
   }
   tile_write(tile, static_cast<compute_t>(p.gain), static_cast<out_t*>(p.out) + g.out_offset,
-             g.row_stride, g.col_stride, thread, threads);
+             g.row_stride, g.col_stride, p.coord_begin, p.coord_end, thread, threads);
 }
 
 template <typename compute_t, typename out_t>

@@ -31,7 +31,9 @@ struct ApplyPlansParams {
   int64_t m;
   int64_t row_begin;  // rows [row_begin, row_end) of A, 0 <= row_begin < row_end <= n
   int64_t row_end;
-  bool transposed;  // out is (count, m, k) = gain * A^T blocks, else (count, k, m)
+  int64_t coord_begin;  // coordinates [coord_begin, coord_end) of A are written, w of them
+  int64_t coord_end;
+  bool transposed;  // out is (count, w, k) = gain * A^T blocks, else (count, k, w)
   double gain;
   OutputType out_type;
   void* out;  // contiguous

@@ -31,7 +31,8 @@ struct RotationTile {
 
 // Where block `block` of a launch works: matrix block / tiles, rows of A from
 // row_begin + (block % tiles) * tile_rows (fewer in a matrix's last tile), and where
-// those rows go in the output (count, k, m), or (count, m, k) when transposed.
+// those rows go in the output (count, k, width), or (count, width, k) when transposed,
+// width = the number of coordinates written (a window of A's m coordinates).
 struct TileGeometry {
   int64_t matrix;
   int64_t first_row;
@@ -42,7 +43,7 @@ struct TileGeometry {
 };
 
 EOI_HOST_DEVICE inline TileGeometry tile_geometry(int64_t block, int64_t tiles, int32_t tile_rows,
-                                                  int64_t m, int64_t row_begin, int64_t row_end,
+                                                  int64_t width, int64_t row_begin, int64_t row_end,
                                                   bool transposed) {
   const int64_t k = row_end - row_begin;
   TileGeometry g;
@@ -50,9 +51,9 @@ EOI_HOST_DEVICE inline TileGeometry tile_geometry(int64_t block, int64_t tiles, 
   g.first_row = row_begin + (block - g.matrix * tiles) * tile_rows;
   const int64_t left = row_end - g.first_row;
   g.rows = static_cast<int32_t>(left < tile_rows ? left : tile_rows);
-  g.row_stride = transposed ? 1 : m;
+  g.row_stride = transposed ? 1 : width;
   g.col_stride = transposed ? k : 1;
-  g.out_offset = g.matrix * k * m + (g.first_row - row_begin) * g.row_stride;
+  g.out_offset = g.matrix * k * width + (g.first_row - row_begin) * g.row_stride;
   return g;
 }
 
@@ -139,19 +140,21 @@ EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const
   }
 }
 
-// Phase 4: writes gain * A[first_row + r][c] to out[r * row_stride + c * col_stride],
+// Phase 4: writes gain * A[first_row + r][c] for the coordinates c in
+// [coord_begin, coord_end) to out[r * row_stride + (c - coord_begin) * col_stride],
 // walking the output's contiguous side so consecutive threads write consecutive
 // addresses. Needs threads >= tile.rows.
 template <typename compute_t, typename out_t>
 EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t gain, out_t* out,
-                                int64_t row_stride, int64_t col_stride, int64_t thread,
-                                int64_t threads) {
+                                int64_t row_stride, int64_t col_stride, int64_t coord_begin,
+                                int64_t coord_end, int64_t thread, int64_t threads) {
+  const int64_t width = coord_end - coord_begin;
+  const compute_t* values = tile.values + coord_begin * tile.pitch;
   if (col_stride == 1) {
     // Rows of the output are contiguous (W = gain * A): threads walk the coordinates.
     for (int64_t r = 0; r < tile.rows; ++r) {
-      for (int64_t c = thread; c < tile.m; c += threads)
-        out[r * row_stride + c] =
-            OutputCast<out_t>::from(mul_rn(gain, tile.values[c * tile.pitch + r]));
+      for (int64_t c = thread; c < width; c += threads)
+        out[r * row_stride + c] = OutputCast<out_t>::from(mul_rn(gain, values[c * tile.pitch + r]));
     }
   } else {
     // Row r of A is column r of the output (W = gain * A^T, row_stride == 1): the tile's
@@ -159,9 +162,9 @@ EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t g
     const int64_t per_pass = threads / tile.rows;
     if (thread >= per_pass * tile.rows) return;
     const int64_t lane = thread % tile.rows;
-    for (int64_t c = thread / tile.rows; c < tile.m; c += per_pass)
+    for (int64_t c = thread / tile.rows; c < width; c += per_pass)
       out[lane * row_stride + c * col_stride] =
-          OutputCast<out_t>::from(mul_rn(gain, tile.values[c * tile.pitch + lane]));
+          OutputCast<out_t>::from(mul_rn(gain, values[c * tile.pitch + lane]));
   }
 }
 

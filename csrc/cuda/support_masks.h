@@ -16,7 +16,9 @@ struct SupportMasksParams {
   int64_t m;
   int64_t row_begin;  // rows [row_begin, row_end) of A
   int64_t row_end;
-  bool transposed;  // mask is (count, m, k), else (count, k, m); contiguous
+  int64_t coord_begin;  // coordinates (columns of A) [coord_begin, coord_end), w of them
+  int64_t coord_end;
+  bool transposed;  // mask is (count, w, k), else (count, k, w); contiguous
   uint8_t* mask;
 };
 

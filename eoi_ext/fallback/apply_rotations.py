@@ -24,9 +24,13 @@ def apply_plans(
     transposed: bool,
     gain: float,
     out: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
-    """Writes gain * rows [row_begin, row_end) of every A into out (count, k, m), or
-    (count, m, k) when transposed. Runs on out's device."""
+    """Writes gain * rows [row_begin, row_end), coordinates [coord_begin, coord_end)
+    (-1: m) of every A into out (count, k, w), or (count, w, k) when transposed. Runs on
+    out's device."""
+    coord_end = m if coord_end < 0 else coord_end
     count = offsets.numel() - 1
     k = row_end - row_begin
     device = out.device
@@ -54,5 +58,5 @@ def apply_plans(
         work[i] = c * a - s * b
         work[j] = s * a + c * b
 
-    result = (work * gain).view(count, m, k)
+    result = (work * gain).view(count, m, k)[:, coord_begin:coord_end]
     out.copy_(result if transposed else result.transpose(1, 2))

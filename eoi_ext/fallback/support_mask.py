@@ -10,14 +10,24 @@ from .random_stream import stream_uniform, topup_seed
 
 
 def support_masks(
-    support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool, mask: Tensor
+    support: Tensor,
+    n: int,
+    m: int,
+    row_begin: int,
+    row_end: int,
+    transposed: bool,
+    mask: Tensor,
+    coord_begin: int = 0,
+    coord_end: int = -1,
 ) -> None:
-    """Writes bit r of S_c (A[r, c] may be nonzero) for rows r in [row_begin, row_end)
-    into mask (count, k, m), or (count, m, k) when transposed. support may be on the CPU
-    (where plans are built) or on mask's device."""
-    support = support.to(mask.device)
+    """Writes bit r of S_c (A[r, c] may be nonzero) for rows r in [row_begin, row_end) and
+    coordinates c in [coord_begin, coord_end) (-1: m) into mask (count, k, w), or
+    (count, w, k) when transposed. support may be on the CPU (where plans are built) or
+    on mask's device."""
+    coord_end = m if coord_end < 0 else coord_end
+    support = support[:, coord_begin:coord_end].to(mask.device)
     rows = torch.arange(row_begin, row_end, device=mask.device)
-    words = support[:, :, rows >> 6]  # (count, m, k)
+    words = support[:, :, rows >> 6]  # (count, w, k)
     bits = ((words >> (rows & 63)) & 1).bool()
     mask.copy_(bits if transposed else bits.transpose(1, 2))
 

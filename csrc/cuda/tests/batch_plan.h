@@ -84,24 +84,26 @@ Schedule<compute_t> build_schedule(const BatchPlan& p) {
   return s;
 }
 
-// The CPU kernel's result in the same layout.
+// The CPU kernel's result in the same layout: rows [row_begin, row_end) and coordinates
+// [coord_begin, coord_end) of every A.
 template <typename compute_t>
 std::vector<compute_t> cpu_result(const BatchPlan& p, int64_t row_begin, int64_t row_end, bool transposed,
-                                  compute_t gain) {
+                                  compute_t gain, int64_t coord_begin, int64_t coord_end) {
   const int64_t k = row_end - row_begin;
+  const int64_t w = coord_end - coord_begin;
   constexpr int64_t lanes = tile_lanes<compute_t>();
-  std::vector<compute_t> out(p.count() * k * p.m);
+  std::vector<compute_t> out(p.count() * k * w);
   std::vector<compute_t> cs(p.cos_sin.begin(), p.cos_sin.end());
   TileScratch<compute_t> scratch(p.m);
-  const int64_t row_stride = transposed ? 1 : p.m;
+  const int64_t row_stride = transposed ? 1 : w;
   const int64_t col_stride = transposed ? k : 1;
   for (int64_t b = 0; b < p.count(); ++b) {
     for (int64_t first = row_begin; first < row_end; first += lanes) {
       const int64_t last = std::min(first + lanes, row_end);
       apply_rotations_tile<compute_t, compute_t>(
           p.pairs.data() + 2 * p.offsets[b], cs.data() + 2 * p.offsets[b], p.offsets[b + 1] - p.offsets[b], p.m,
-          first, last, gain, scratch, out.data() + b * k * p.m + (first - row_begin) * row_stride, row_stride,
-          col_stride);
+          first, last, gain, scratch, out.data() + b * k * w + (first - row_begin) * row_stride, row_stride,
+          col_stride, coord_begin, coord_end);
     }
   }
   return out;

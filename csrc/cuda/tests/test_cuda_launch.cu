@@ -52,7 +52,8 @@ int max_shared_bytes() {
 
 template <typename compute_t>
 void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, int64_t row_begin, int64_t row_end,
-                 int64_t shared_budget, cudaStream_t stream) {
+                 int64_t shared_budget, cudaStream_t stream, int64_t coord_begin = 0, int64_t coord_end = -1) {
+  if (coord_end < 0) coord_end = m;
   const BatchPlan p = make_batch(seed, count, n, m, d);
   const Schedule<compute_t> s = build_schedule<compute_t>(p);
   const int64_t levels = s.matrix_levels.back();
@@ -63,7 +64,7 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
   const DeviceBuffer<compute_t> cos_sin(s.cos_sin);
   const DeviceBuffer<unsigned char> workspace(tiling.in_shared ? 0 : count * tiling.tiles * tiling.tile_bytes);
   for (bool transposed : {false, true}) {
-    DeviceBuffer<compute_t> out(count * (row_end - row_begin) * m);
+    DeviceBuffer<compute_t> out(count * (row_end - row_begin) * (coord_end - coord_begin));
     ApplyPlansParams params{};
     params.matrix_levels = matrix_levels.ptr;
     params.level_starts = level_starts.ptr;
@@ -73,6 +74,8 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
     params.m = m;
     params.row_begin = row_begin;
     params.row_end = row_end;
+    params.coord_begin = coord_begin;
+    params.coord_end = coord_end;
     params.transposed = transposed;
     params.gain = 1.25;
     params.out_type = sizeof(compute_t) == 8 ? OutputType::kFloat64 : OutputType::kFloat32;
@@ -81,7 +84,8 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
     params.workspace = workspace.ptr;
     CHECK(cuda_ok(launch_apply_plans(params, stream), "launch_apply_plans"));
     CHECK(cuda_ok(cudaStreamSynchronize(stream), "apply_plans kernel"));
-    CHECK_MSG(out.to_host() == cpu_result<compute_t>(p, row_begin, row_end, transposed, compute_t(1.25)),
+    CHECK_MSG(out.to_host() ==
+                  cpu_result<compute_t>(p, row_begin, row_end, transposed, compute_t(1.25), coord_begin, coord_end),
               "apply n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d",
               (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
               tiling.in_shared, tiling.threads);
@@ -96,7 +100,7 @@ void check_masks_and_top_up(uint64_t seed, int64_t count, int64_t n, int64_t m, 
   const DeviceBuffer<uint64_t> support(p.support);
   for (bool transposed : {false, true}) {
     DeviceBuffer<uint8_t> mask(count * k * m);
-    SupportMasksParams params{support.ptr, count, n, m, row_begin, row_end, transposed, mask.ptr};
+    SupportMasksParams params{support.ptr, count, n, m, row_begin, row_end, 0, m, transposed, mask.ptr};
     CHECK(cuda_ok(launch_support_masks(params, stream), "launch_support_masks"));
     CHECK(cuda_ok(cudaStreamSynchronize(stream), "support_masks kernel"));
     std::vector<uint8_t> expected(count * k * m);
@@ -145,6 +149,8 @@ int main() {
     check_apply<float>(5, 1, 1, 65536, 0.5, 0, 1, shared, s);       // a row beyond shared memory
     check_apply<double>(6, 1, 4096, 4096, 0.1, 0, 4096, shared, s);
     check_apply<float>(7, 50, 128, 128, 0.125, 0, 128, shared, s);
+    check_apply<float>(10, 3, 70, 130, 0.2, 5, 69, shared, s, 40, 101);  // a coordinate window
+    check_apply<double>(11, 2, 70, 130, 0.2, 0, 70, 64, s, 0, 1);
     check_masks_and_top_up(8, 3, 70, 130, 0.2, 0, 70, s);
     check_masks_and_top_up(9, 2, 200, 300, 0.1, 63, 130, s);
   }

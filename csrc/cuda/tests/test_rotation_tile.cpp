@@ -31,9 +31,10 @@ enum class ThreadOrder { kForward, kReverse, kShuffled };
 template <typename compute_t>
 std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute_t>& s,
                                       const ApplyTiling& tiling, int64_t row_begin, int64_t row_end,
-                                      bool transposed, compute_t gain, ThreadOrder order_kind) {
+                                      int64_t coord_begin, int64_t coord_end, bool transposed,
+                                      compute_t gain, ThreadOrder order_kind) {
   const int64_t k = row_end - row_begin;
-  std::vector<compute_t> out(p.count() * k * p.m, compute_t(-77));
+  std::vector<compute_t> out(p.count() * k * (coord_end - coord_begin), compute_t(-77));
   std::vector<compute_t> workspace(tiling.tiles * p.count() * p.m * tiling.pitch, compute_t(123));
   std::vector<int64_t> order(tiling.threads);
   std::iota(order.begin(), order.end(), 0);
@@ -41,8 +42,8 @@ std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute
   if (order_kind == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
   std::vector<compute_t> shared(tiling.in_shared ? p.m * tiling.pitch : 0);
   for (int64_t block = 0; block < p.count() * tiling.tiles; ++block) {
-    const TileGeometry g = tile_geometry(block, tiling.tiles, tiling.tile_rows, p.m, row_begin,
-                                         row_end, transposed);
+    const TileGeometry g = tile_geometry(block, tiling.tiles, tiling.tile_rows, coord_end - coord_begin,
+                                         row_begin, row_end, transposed);
     // Shared memory is not zeroed between blocks on a GPU: leave the last block's values.
     RotationTile<compute_t> tile{tiling.in_shared ? shared.data() : workspace.data() + block * p.m * tiling.pitch,
                                  p.m, g.first_row, g.rows, tiling.pitch};
@@ -54,7 +55,8 @@ std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute
                          tiling.threads);
     }
     for (int64_t t : order)
-      tile_write(tile, gain, out.data() + g.out_offset, g.row_stride, g.col_stride, t, tiling.threads);
+      tile_write(tile, gain, out.data() + g.out_offset, g.row_stride, g.col_stride, coord_begin, coord_end, t,
+                 tiling.threads);
   }
   return out;
 }
@@ -69,7 +71,8 @@ bool same_bits(const std::vector<compute_t>& a, const std::vector<compute_t>& b)
 
 template <typename compute_t>
 void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, int64_t row_begin, int64_t row_end,
-                int64_t max_shared_bytes) {
+                int64_t max_shared_bytes, int64_t coord_begin = 0, int64_t coord_end = -1) {
+  if (coord_end < 0) coord_end = m;
   const BatchPlan p = make_batch(seed, count, n, m, d);
   const Schedule<compute_t> s = build_schedule<compute_t>(p);
   const int64_t levels = s.matrix_levels.back();
@@ -78,14 +81,17 @@ void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, in
       choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared_bytes, per_level);
   const compute_t gain = compute_t(1.25);
   for (bool transposed : {false, true}) {
-    const auto expected = cpu_result<compute_t>(p, row_begin, row_end, transposed, gain);
-    const auto forward = emulate_launch(p, s, tiling, row_begin, row_end, transposed, gain, ThreadOrder::kForward);
+    const auto expected = cpu_result<compute_t>(p, row_begin, row_end, transposed, gain, coord_begin, coord_end);
+    const auto run = [&](ThreadOrder order) {
+      return emulate_launch(p, s, tiling, row_begin, row_end, coord_begin, coord_end, transposed, gain, order);
+    };
+    const auto forward = run(ThreadOrder::kForward);
     CHECK_MSG(same_values(forward, expected),
               "n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d bytes=%zu",
               (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
               tiling.in_shared, tiling.threads, sizeof(compute_t));
-    CHECK(same_bits(forward, emulate_launch(p, s, tiling, row_begin, row_end, transposed, gain, ThreadOrder::kReverse)));
-    CHECK(same_bits(forward, emulate_launch(p, s, tiling, row_begin, row_end, transposed, gain, ThreadOrder::kShuffled)));
+    CHECK(same_bits(forward, run(ThreadOrder::kReverse)));
+    CHECK(same_bits(forward, run(ThreadOrder::kShuffled)));
   }
 }
 
@@ -107,6 +113,9 @@ void test_launches() {
   check_case<compute_t>(12, 2, 128, 128, 0.125, 0, 128, big);
   check_case<compute_t>(13, 3, 64, 64, 1.0, 0, 64, 48 * 1024);
   check_case<compute_t>(14, 0, 8, 8, 0.5, 0, 8, big);                             // empty batch
+  check_case<compute_t>(15, 2, 70, 130, 0.2, 0, 70, big, 40, 101);                // a coordinate window
+  check_case<compute_t>(16, 2, 70, 130, 0.2, 5, 69, 64, 0, 1);                    // one coordinate, global
+  check_case<compute_t>(17, 3, 128, 128, 0.125, 30, 31, big, 64, 128);
 }
 
 void test_tiling() {
