@@ -51,6 +51,22 @@ def check_generator(generator: object) -> None:
         raise TypeError(f"generator must be a torch.Generator or None, got {generator!r}")
 
 
+def check_range(value: object, size: int, name: str) -> tuple[int, int] | None:
+    """None, or (begin, end) integers with 0 <= begin <= end <= size."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    ):
+        raise TypeError(f"{name} must be None or a pair of integers (begin, end), got {value!r}")
+    begin, end = int(value[0]), int(value[1])
+    if not 0 <= begin <= end <= size:
+        raise ValueError(f"{name} must satisfy 0 <= begin <= end <= {size}, got {value!r}")
+    return begin, end
+
+
 def caller_stacklevel() -> int:
     """The warnings.warn stacklevel of the first frame outside eoi_ext, as seen from the
     function calling this one, so a warning points at the user's line whichever public
@@ -91,16 +107,29 @@ def _build(
     dtype: torch.dtype,
     device: torch.device,
     generator: torch.Generator | None,
+    row_range: tuple[int, int] | None = None,
+    col_range: tuple[int, int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     warn_if_unreachable(density, rows, cols)
     if device.type == "meta":
         # Shapes only: no values exist to sample (like torch.nn.init on meta tensors).
+        r0, r1 = row_range or (0, rows)
+        c0, c1 = col_range or (0, cols)
         return (
-            torch.empty(count, rows, cols, dtype=dtype, device=device),
-            torch.empty(count, rows, cols, dtype=torch.bool, device=device),
+            torch.empty(count, r1 - r0, c1 - c0, dtype=dtype, device=device),
+            torch.empty(count, r1 - r0, c1 - c0, dtype=torch.bool, device=device),
         )
     seeds = givens.draw_seeds(count, generator)
-    return build_from_seeds(seeds, rows, cols, density, gain, exact_density, dtype, device)
+    if row_range is None and col_range is None:
+        return build_from_seeds(seeds, rows, cols, density, gain, exact_density, dtype, device)
+    # A block of W alone: the whole plan (cheap, on the CPU), only the block's values.
+    plan = givens.plan_from_seeds(seeds, rows, cols, density, exact_density=exact_density)
+    block = {"rows": row_range, "cols": col_range}
+    weights = givens.weight_block(plan, gain=gain, dtype=dtype, device=device, **block)
+    mask = givens.mask_block(plan, device=device, **block)
+    if exact_density:
+        givens.top_up_block_(plan, mask, round(density * rows * cols), **block)
+    return weights, mask
 
 
 def build_from_seeds(
@@ -134,13 +163,16 @@ def sparse_orthogonal_batch(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
+    row_range: tuple[int, int] | None = None,
+    col_range: tuple[int, int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """`count` independent EOI matrices of one shape, sampled in one call.
 
     Returns (weights, masks) of shape (count, rows, cols): weights of `dtype`, masks
     bool. Entry b equals what the b-th of `count` consecutive calls of
     :func:`sparse_orthogonal` with the same generator would return. See
-    :func:`sparse_orthogonal` for the arguments.
+    :func:`sparse_orthogonal` for the arguments (row_range / col_range select a block of
+    every matrix).
     """
     count = check_size(count, "count", minimum=0)
     rows = check_size(rows, "rows")
@@ -149,8 +181,13 @@ def sparse_orthogonal_batch(
     gain = check_gain(gain)
     dtype = check_dtype(dtype)
     check_generator(generator)
+    row_range = check_range(row_range, rows, "row_range")
+    col_range = check_range(col_range, cols, "col_range")
     resolved = torch.device("cpu") if device is None else torch.device(device)
-    return _build(count, rows, cols, density, gain, bool(exact_density), dtype, resolved, generator)
+    return _build(
+        count, rows, cols, density, gain, bool(exact_density), dtype, resolved, generator,
+        row_range, col_range,
+    )  # fmt: skip
 
 
 def sparse_orthogonal(
@@ -163,6 +200,8 @@ def sparse_orthogonal(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
+    row_range: tuple[int, int] | None = None,
+    col_range: tuple[int, int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """An exactly orthogonal sparse matrix and its mask (Exact Orthogonal Initialization).
 
@@ -184,9 +223,14 @@ def sparse_orthogonal(
             in float32 otherwise).
         device: where W and the mask are made (default CPU).
         generator: source of all randomness (torch's default CPU generator when None).
+        row_range, col_range: (begin, end) to build only the block W[begin:end] /
+            W[:, begin:end] (both: their intersection) and its mask, equal to that slice
+            of the whole matrix (to float rounding): a shard of a layer, built with
+            memory for the block only and no communication (DESIGN.md 1.3).
 
     Returns:
-        (W, M): W of shape (rows, cols) and `dtype`, M a bool mask of the same shape.
+        (W, M): W of shape (rows, cols) and `dtype`, M a bool mask of the same shape
+        (the block's shape with row_range / col_range).
     """
     weights, mask = sparse_orthogonal_batch(
         1,
@@ -198,5 +242,7 @@ def sparse_orthogonal(
         dtype=dtype,
         device=device,
         generator=generator,
+        row_range=row_range,
+        col_range=col_range,
     )
     return weights[0], mask[0]

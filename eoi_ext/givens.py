@@ -206,6 +206,160 @@ def support_mask(
     return mask
 
 
+def _span(value: tuple[int, int] | None, size: int, name: str) -> tuple[int, int]:
+    begin, end = (0, size) if value is None else value
+    if not 0 <= begin <= end <= size:
+        raise ValueError(f"{name} must satisfy 0 <= begin <= end <= {size}, got {value}")
+    return int(begin), int(end)
+
+
+def _a_ranges(
+    plan: RotationPlan, rows: tuple[int, int], cols: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(rows of A, coordinates of A) of the block W[rows, cols]: W = A, or A^T when tall."""
+    return (cols, rows) if plan.transposed else (rows, cols)
+
+
+def adjoint_rotations(plan: RotationPlan) -> tuple[Tensor, Tensor, Tensor]:
+    """(offsets, pairs, cos_sin) of B = G_R^T ... G_1^T for every matrix of the plan:
+    each matrix's rotations in reverse order, sin negated. Row c of B is column c of
+    G_1 ... G_R, so column c of A = [I_n | 0] G_1 ... G_R is the first n entries of row c
+    of B: a block of A's columns is computed as a block of B's rows (DESIGN.md 1.3)."""
+    counts = plan.offsets.diff()
+    matrix = torch.repeat_interleave(torch.arange(plan.count), counts)
+    position = torch.arange(int(plan.offsets[-1]))
+    source = plan.offsets[1:][matrix] - 1 - (position - plan.offsets[:-1][matrix])
+    cos_sin = plan.cos_sin[source] * torch.tensor([1.0, -1.0], dtype=plan.cos_sin.dtype)
+    return plan.offsets, plan.pairs[source].contiguous(), cos_sin.contiguous()
+
+
+def weight_block(
+    plan: RotationPlan,
+    *,
+    rows: tuple[int, int] | None = None,
+    cols: tuple[int, int] | None = None,
+    gain: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """W[:, r0:r1, c0:c1] of every matrix of the plan: (count, r1 - r0, c1 - c0).
+
+    Only the block is computed and written (plus per-thread scratch): from rows of A with
+    the plan, or from rows of B (columns of A) with :func:`adjoint_rotations`, whichever
+    needs fewer; both give the single-call values to float rounding. This is how a shard
+    of a layer is initialized alone (rows=None / cols=None: all of them).
+    """
+    r0, r1 = _span(rows, plan.rows, "rows")
+    c0, c1 = _span(cols, plan.cols, "cols")
+    a_rows, a_coords = _a_ranges(plan, (r0, r1), (c0, c1))
+    device = torch.device("cpu") if device is None else torch.device(device)
+    out = torch.empty(plan.count, r1 - r0, c1 - c0, dtype=dtype, device=device)
+    if out.numel() == 0:
+        return out
+    impl = _implementation(device)
+    if a_rows[1] - a_rows[0] <= a_coords[1] - a_coords[0]:
+        offsets, pairs, cos_sin = plan.offsets, plan.pairs, plan.cos_sin
+        impl.apply_plans(
+            offsets, pairs, cos_sin, plan.m, *a_rows, plan.transposed, float(gain), out, *a_coords
+        )
+    else:
+        offsets, pairs, cos_sin = adjoint_rotations(plan)
+        impl.apply_plans(
+            offsets, pairs, cos_sin, plan.m, *a_coords, not plan.transposed, float(gain), out,
+            *a_rows,
+        )  # fmt: skip
+    return out
+
+
+def mask_block(
+    plan: RotationPlan,
+    *,
+    rows: tuple[int, int] | None = None,
+    cols: tuple[int, int] | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """The support mask's block M[:, r0:r1, c0:c1] of every matrix, laid out like
+    :func:`weight_block` (read from the tracked bitsets; nothing else is built)."""
+    r0, r1 = _span(rows, plan.rows, "rows")
+    c0, c1 = _span(cols, plan.cols, "cols")
+    a_rows, a_coords = _a_ranges(plan, (r0, r1), (c0, c1))
+    device = torch.device("cpu") if device is None else torch.device(device)
+    mask = torch.empty(plan.count, r1 - r0, c1 - c0, dtype=torch.bool, device=device)
+    if mask.numel() == 0:
+        return mask
+    _implementation(device).support_masks(
+        plan.support, plan.n, plan.m, *a_rows, plan.transposed, mask, *a_coords
+    )
+    return mask
+
+
+def top_up_positions(plan: RotationPlan, target_count: int) -> list[Tensor]:
+    """The flat positions (row * cols + col of W, int64, in the order they join) that the
+    exact-density top-up adds to each matrix's mask, computed from the tracked supports
+    alone: the same rule as top_up_mask_ (draw t of the top-up stream names
+    floor(u_t * rows * cols); a position not yet in the mask joins), so a block of a
+    topped-up mask can be built without the rest."""
+    from .fallback.random_stream import stream_uniform, topup_seed
+
+    total = plan.rows * plan.cols
+    counts = _popcount(plan.support)
+    result = []
+    for b, seed in enumerate(plan.seeds.tolist()):
+        need = min(int(target_count), total) - int(counts[b])
+        added: dict[int, None] = {}
+        stream = topup_seed(seed)
+        first = 0
+        while len(added) < need:
+            chunk = 2 * need + 16
+            t = torch.arange(first, first + chunk, dtype=torch.int64)
+            positions = (stream_uniform(stream, t) * total).to(torch.int64)
+            free = ~_support_bits(plan, b, positions)
+            for p in positions[free].tolist():
+                if p not in added:
+                    added[p] = None
+                    if len(added) == need:
+                        break
+            first += chunk
+        result.append(torch.tensor(list(added), dtype=torch.int64))
+    return result
+
+
+_BYTE_POPCOUNT = torch.tensor([bin(v).count("1") for v in range(256)], dtype=torch.int64)
+
+
+def _popcount(support: Tensor) -> Tensor:
+    """(count,) number of set bits in each matrix's support bitsets (a byte table)."""
+    as_bytes = support.contiguous().view(torch.uint8).view(support.shape[0], -1)
+    return _BYTE_POPCOUNT[as_bytes.long()].sum(1)
+
+
+def _support_bits(plan: RotationPlan, b: int, positions: Tensor) -> Tensor:
+    """Whether flat positions of W (row-major) are in matrix b's support mask."""
+    w_rows, w_cols = positions // plan.cols, positions % plan.cols
+    r, c = (w_cols, w_rows) if plan.transposed else (w_rows, w_cols)
+    words = plan.support[b, c, r >> 6]
+    return ((words >> (r & 63)) & 1).bool()
+
+
+def top_up_block_(
+    plan: RotationPlan,
+    mask: Tensor,
+    target_count: int,
+    *,
+    rows: tuple[int, int] | None = None,
+    cols: tuple[int, int] | None = None,
+) -> Tensor:
+    """Adds to the mask block (count, r1 - r0, c1 - c0) of W[rows, cols] the top-up
+    positions that fall inside it (see top_up_positions). Returns mask."""
+    r0, r1 = _span(rows, plan.rows, "rows")
+    c0, c1 = _span(cols, plan.cols, "cols")
+    for b, positions in enumerate(top_up_positions(plan, target_count)):
+        w_rows, w_cols = positions // plan.cols, positions % plan.cols
+        inside = (w_rows >= r0) & (w_rows < r1) & (w_cols >= c0) & (w_cols < c1)
+        mask[b, (w_rows[inside] - r0).to(mask.device), (w_cols[inside] - c0).to(mask.device)] = True
+    return mask
+
+
 def top_up_mask_(plan: RotationPlan, mask: Tensor, target_count: int) -> Tensor:
     """Adds uniformly random free positions (from each matrix's seed) to every mask of
     mask (count, rows, cols), in place, until each holds target_count entries.

@@ -358,3 +358,14 @@ def test_cuda_bench_rows():
     for row in result.rows:
         if row.method.startswith("eoi") and not row.skipped:
             assert row.orthogonality_error < 1e-5
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(300, 500), (500, 300)])
+def test_cuda_blocks_equal_cpu(rows, cols):
+    """Row and column blocks on the GPU (the adjoint plan for narrow column blocks)."""
+    plan = givens.sample_plan(rows, cols, 0.1, count=2, generator=generator(12))
+    for block in [{"rows": (10, 250)}, {"cols": (7, 9)}, {"rows": (0, 3), "cols": (100, 300)}]:
+        w = givens.weight_block(plan, device="cuda", **block)
+        m = givens.mask_block(plan, device="cuda", **block)
+        assert torch.allclose(w.cpu(), givens.weight_block(plan, **block), atol=1e-6, rtol=0)
+        assert torch.equal(m.cpu(), givens.mask_block(plan, **block))
