@@ -92,6 +92,20 @@ class RotationPlan:
         return self.offsets.diff()
 
 
+def select(plan: RotationPlan, index: int) -> RotationPlan:
+    """The plan of matrix `index` alone (a view of the plan's tensors)."""
+    lo, hi = int(plan.offsets[index]), int(plan.offsets[index + 1])
+    return RotationPlan(
+        plan.rows,
+        plan.cols,
+        plan.seeds[index : index + 1],
+        torch.tensor([0, hi - lo], dtype=torch.int64),
+        plan.pairs[lo:hi],
+        plan.cos_sin[lo:hi],
+        plan.support[index : index + 1],
+    )
+
+
 def draw_seeds(count: int, generator: torch.Generator | None = None) -> Tensor:
     """(count,) int64 seeds in [0, 2^63 - 1) from `generator` (torch's default CPU
     generator when None), returned on the CPU. For CPU generators, drawing count seeds at

@@ -17,6 +17,7 @@ from .api import (
     check_size,
     warn_if_unreachable,
 )
+from .sharding import is_dtensor, like_dtensor, local_block
 
 CONV_MODES = ("delta", "delta_more", "structured")
 
@@ -82,6 +83,22 @@ def sparse_orthogonal_(
     check_generator(generator)
     check_conv_mode(conv_mode)
     groups = check_groups(groups, tensor)
+    if is_dtensor(tensor):
+        rows, cols = local_block(tensor)
+        if tensor.dim() > 2 and (rows, cols) != (None, None):
+            raise NotImplementedError(
+                "sharded convolution weights are not supported yet; replicate them "
+                f"(got placements {tuple(tensor.placements)})"
+            )
+        if tensor.dim() == 2:
+            weight, mask = sparse_orthogonal_block(
+                tuple(tensor.shape), density, gain=gain, groups=groups,
+                exact_density=exact_density, dtype=tensor.dtype,
+                device=tensor.to_local().device, generator=generator, rows=rows, cols=cols,
+            )  # fmt: skip
+            with torch.no_grad():
+                tensor.to_local().copy_(weight)
+            return like_dtensor(mask, tensor)
     if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return torch.zeros_like(tensor, dtype=torch.bool)
@@ -99,6 +116,49 @@ def sparse_orthogonal_(
     with torch.no_grad():
         tensor.copy_(weights[0])
     return masks[0]
+
+
+def sparse_orthogonal_block(
+    shape: tuple[int, int],
+    density: float,
+    *,
+    gain: float = 1.0,
+    groups: int = 1,
+    exact_density: bool = False,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    rows: tuple[int, int] | None = None,
+    cols: tuple[int, int] | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The block [rows, cols] of the 2-D weight and mask that sparse_orthogonal_weight
+    would build for `shape` (the same draws from the generator), computed alone: the
+    shard of one rank (no validation)."""
+    device = torch.device("cpu") if device is None else torch.device(device)
+    block_rows, full_cols = shape[0] // groups, shape[1]
+    r0, r1 = rows or (0, shape[0])
+    c0, c1 = cols or (0, full_cols)
+    warn_if_unreachable(density, block_rows, full_cols)
+    seeds = givens.draw_seeds(groups, generator)
+    plan = givens.plan_from_seeds(
+        seeds, block_rows, full_cols, density, exact_density=exact_density
+    )
+    weight = torch.empty(r1 - r0, c1 - c0, dtype=dtype, device=device)
+    mask = torch.empty(r1 - r0, c1 - c0, dtype=torch.bool, device=device)
+    for g in range(groups):
+        lo, hi = max(r0, g * block_rows), min(r1, (g + 1) * block_rows)
+        if lo >= hi:
+            continue
+        one = givens.select(plan, g)
+        span = {"rows": (lo - g * block_rows, hi - g * block_rows), "cols": (c0, c1)}
+        weight[lo - r0 : hi - r0] = givens.weight_block(
+            one, gain=gain, dtype=dtype, device=device, **span
+        )[0]
+        part = givens.mask_block(one, device=device, **span)
+        if exact_density:
+            givens.top_up_block_(one, part, round(density * block_rows * full_cols), **span)
+        mask[lo - r0 : hi - r0] = part[0]
+    return weight, mask
 
 
 def check_weight(tensor: object) -> None:

@@ -1,0 +1,94 @@
+"""Sharded initialization (DTensor on a 1-D CPU mesh, gloo): each of 1-4 processes
+initializes only its shard, issues no collective doing so, and the gathered weights and
+masks equal the single-process ones."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from eoi_ext.init import sparse_orthogonal_
+
+pytestmark = pytest.mark.skipif(
+    not dist.is_available() or not dist.is_gloo_available(), reason="needs torch.distributed gloo"
+)
+
+# (shape, groups, exact_density): uneven shards for every world size up to 4 (7 and 10
+# are not multiples of 4; 3 rows over 4 ranks leaves one rank empty).
+CASES = [((7, 10), 1, False), ((10, 7), 1, True), ((12, 5), 3, False), ((3, 9), 1, False)]
+COLLECTIVES = (
+    "all_reduce", "all_gather", "all_gather_into_tensor", "all_gather_object", "broadcast",
+    "broadcast_object_list", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter",
+    "gather", "all_to_all", "all_to_all_single", "barrier", "send", "recv", "isend", "irecv",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def no_collectives():
+    """Any torch.distributed collective or point-to-point call inside raises."""
+    saved = {}
+
+    def forbidden(name):
+        def call(*args, **kwargs):
+            raise AssertionError(f"initialization issued a collective: {name}")
+
+        return call
+
+    for name in COLLECTIVES:
+        for module in (dist, dist.distributed_c10d):
+            if hasattr(module, name):
+                saved[(module, name)] = getattr(module, name)
+                setattr(module, name, forbidden(name))
+    try:
+        yield
+    finally:
+        for (module, name), value in saved.items():
+            setattr(module, name, value)
+
+
+def _worker(rank: int, world: int, store: str) -> None:
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    try:
+        mesh = init_device_mesh("cpu", (world,))
+        for shape, groups, exact in CASES:
+            expected = torch.empty(shape)
+            expected_mask = sparse_orthogonal_(
+                expected, 0.3, gain=1.5, groups=groups, exact_density=exact,
+                generator=torch.Generator().manual_seed(11),
+            )  # fmt: skip
+            for placement in (Shard(0), Shard(1), Replicate()):
+                weight = distribute_tensor(torch.zeros(shape), mesh, [placement])
+                with no_collectives():
+                    mask = sparse_orthogonal_(
+                        weight, 0.3, gain=1.5, groups=groups, exact_density=exact,
+                        generator=torch.Generator().manual_seed(11),
+                    )  # fmt: skip
+                assert tuple(mask.placements) == (placement,)
+                assert mask.to_local().shape == weight.to_local().shape
+                full, full_mask = weight.full_tensor(), mask.full_tensor()
+                where = f"world {world} rank {rank} {shape} groups={groups} {placement}"
+                assert torch.equal(full_mask, expected_mask), where
+                assert torch.allclose(full, expected, atol=1e-6, rtol=0), where
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("world", [1, 2, 3, 4])
+def test_shards_equal_single_process(world):
+    with tempfile.TemporaryDirectory() as folder:
+        store = os.path.join(folder, "store")
+        mp.spawn(_worker, args=(world, store), nprocs=world, join=True)
+
+
+def test_no_collectives_guard_has_teeth():
+    with no_collectives(), pytest.raises(AssertionError, match="all_reduce"):
+        dist.all_reduce(torch.zeros(1))
