@@ -247,6 +247,22 @@ def adjoint_rotations(plan: RotationPlan) -> tuple[Tensor, Tensor, Tensor]:
     return plan.offsets, plan.pairs[source].contiguous(), cos_sin.contiguous()
 
 
+def _destination(
+    out: Tensor | None,
+    shape: tuple[int, ...],
+    dtype: torch.dtype,
+    device: torch.device | str | None,
+) -> Tensor:
+    if out is None:
+        device = torch.device("cpu") if device is None else torch.device(device)
+        return torch.empty(shape, dtype=dtype, device=device)
+    if tuple(out.shape) != shape or not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous tensor of shape {shape}, got {tuple(out.shape)}"
+        )
+    return out
+
+
 def weight_block(
     plan: RotationPlan,
     *,
@@ -255,19 +271,22 @@ def weight_block(
     gain: float = 1.0,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """W[:, r0:r1, c0:c1] of every matrix of the plan: (count, r1 - r0, c1 - c0).
 
     Only the block is computed and written (plus per-thread scratch): from rows of A with
     the plan, or from rows of B (columns of A) with :func:`adjoint_rotations`, whichever
     needs fewer; both give the single-call values to float rounding. This is how a shard
-    of a layer is initialized alone (rows=None / cols=None: all of them).
+    of a layer is initialized alone (rows=None / cols=None: all of them). `out`, when
+    given, is a contiguous tensor of the block's shape written in place (its dtype and
+    device are used).
     """
     r0, r1 = _span(rows, plan.rows, "rows")
     c0, c1 = _span(cols, plan.cols, "cols")
     a_rows, a_coords = _a_ranges(plan, (r0, r1), (c0, c1))
-    device = torch.device("cpu") if device is None else torch.device(device)
-    out = torch.empty(plan.count, r1 - r0, c1 - c0, dtype=dtype, device=device)
+    out = _destination(out, (plan.count, r1 - r0, c1 - c0), dtype, device)
+    device = out.device
     if out.numel() == 0:
         return out
     impl = _implementation(device)
@@ -291,14 +310,16 @@ def mask_block(
     rows: tuple[int, int] | None = None,
     cols: tuple[int, int] | None = None,
     device: torch.device | str | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The support mask's block M[:, r0:r1, c0:c1] of every matrix, laid out like
-    :func:`weight_block` (read from the tracked bitsets; nothing else is built)."""
+    :func:`weight_block` (read from the tracked bitsets; nothing else is built); written
+    into `out` (a contiguous bool tensor of that shape) when given."""
     r0, r1 = _span(rows, plan.rows, "rows")
     c0, c1 = _span(cols, plan.cols, "cols")
     a_rows, a_coords = _a_ranges(plan, (r0, r1), (c0, c1))
-    device = torch.device("cpu") if device is None else torch.device(device)
-    mask = torch.empty(plan.count, r1 - r0, c1 - c0, dtype=torch.bool, device=device)
+    mask = _destination(out, (plan.count, r1 - r0, c1 - c0), torch.bool, device)
+    device = mask.device
     if mask.numel() == 0:
         return mask
     _implementation(device).support_masks(

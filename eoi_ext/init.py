@@ -91,13 +91,18 @@ def sparse_orthogonal_(
                 f"(got placements {tuple(tensor.placements)})"
             )
         if tensor.dim() == 2:
-            weight, mask = sparse_orthogonal_block(
-                tuple(tensor.shape), density, gain=gain, groups=groups,
-                exact_density=exact_density, dtype=tensor.dtype,
-                device=tensor.to_local().device, generator=generator, rows=rows, cols=cols,
-            )  # fmt: skip
+            local = tensor.to_local()
+            # Written in place into the local shard when it is contiguous (no copy).
+            in_place = local.is_contiguous()
             with torch.no_grad():
-                tensor.to_local().copy_(weight)
+                weight, mask = sparse_orthogonal_block(
+                    tuple(tensor.shape), density, gain=gain, groups=groups,
+                    exact_density=exact_density, dtype=local.dtype, device=local.device,
+                    generator=generator, rows=rows, cols=cols,
+                    out=local if in_place else None,
+                )  # fmt: skip
+                if not in_place:
+                    local.copy_(weight)
             return like_dtensor(mask, tensor)
     if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
@@ -130,10 +135,12 @@ def sparse_orthogonal_block(
     generator: torch.Generator | None = None,
     rows: tuple[int, int] | None = None,
     cols: tuple[int, int] | None = None,
+    out: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The block [rows, cols] of the 2-D weight and mask that sparse_orthogonal_weight
     would build for `shape` (the same draws from the generator), computed alone: the
-    shard of one rank (no validation)."""
+    shard of one rank (no validation). The weights go into `out` when given (a
+    contiguous tensor of the block's shape, e.g. the rank's local shard: no copy)."""
     device = torch.device("cpu") if device is None else torch.device(device)
     block_rows, full_cols = shape[0] // groups, shape[1]
     r0, r1 = rows or (0, shape[0])
@@ -143,7 +150,7 @@ def sparse_orthogonal_block(
     plan = givens.plan_from_seeds(
         seeds, block_rows, full_cols, density, exact_density=exact_density
     )
-    weight = torch.empty(r1 - r0, c1 - c0, dtype=dtype, device=device)
+    weight = torch.empty(r1 - r0, c1 - c0, dtype=dtype, device=device) if out is None else out
     mask = torch.empty(r1 - r0, c1 - c0, dtype=torch.bool, device=device)
     for g in range(groups):
         lo, hi = max(r0, g * block_rows), min(r1, (g + 1) * block_rows)
@@ -151,13 +158,10 @@ def sparse_orthogonal_block(
             continue
         one = givens.select(plan, g)
         span = {"rows": (lo - g * block_rows, hi - g * block_rows), "cols": (c0, c1)}
-        weight[lo - r0 : hi - r0] = givens.weight_block(
-            one, gain=gain, dtype=dtype, device=device, **span
-        )[0]
-        part = givens.mask_block(one, device=device, **span)
+        givens.weight_block(one, gain=gain, out=weight[lo - r0 : hi - r0].unsqueeze(0), **span)
+        part = givens.mask_block(one, out=mask[lo - r0 : hi - r0].unsqueeze(0), **span)
         if exact_density:
             givens.top_up_block_(one, part, round(density * block_rows * full_cols), **span)
-        mask[lo - r0 : hi - r0] = part[0]
     return weight, mask
 
 
