@@ -27,8 +27,9 @@ from torch.nn.utils import parametrize
 from . import baselines
 from .api import caller_stacklevel, check_density, check_gain, check_generator, check_size
 from .densities import DISTRIBUTIONS, layer_densities
-from .init import check_conv_mode, sparse_orthogonal_weight
+from .init import check_conv_mode, sparse_orthogonal_block, sparse_orthogonal_weight
 from .layers import SUPPORTED, LayerWeight, find_layer_weights
+from .sharding import is_dtensor, like_dtensor, local_block
 
 METHODS = ("eoi", "random", "orthogonal_masked", "ai", "svd_ai")
 
@@ -146,6 +147,7 @@ def sparsify(
             )
         if not layer.parameter.is_floating_point():
             raise TypeError(f"{layer.name} must be floating point, got {layer.parameter.dtype}")
+        _check_sharding(layer)
     densities = layer_densities(model, density, distribution)
 
     # Compute everything, then change the model.
@@ -155,9 +157,9 @@ def sparsify(
     biases = _biases(layers, bias_std, generator)
     with torch.no_grad():
         for layer in layers:
-            layer.parameter.copy_(weights[layer.name])
+            _write(layer.parameter, weights[layer.name])
             if layer.bias is not None:
-                layer.bias_parameter.copy_(biases[layer.bias_name])
+                _write(layer.bias_parameter, biases[layer.bias_name])
     for layer in layers:
         parametrize.register_parametrization(layer.module, layer.attr, FixedMask(masks[layer.name]))
     if unsupported:
@@ -179,6 +181,41 @@ def _check_bias_std(bias_std: object) -> float:
     ):
         raise ValueError(f"bias_std must be a finite real number >= 0, got {bias_std!r}")
     return float(bias_std)
+
+
+def _check_sharding(layer: LayerWeight) -> None:
+    """DTensor weights: Shard(0), Shard(1) or Replicate() on a 1-D mesh; conv kernels
+    replicated (raises before anything is computed)."""
+    for tensor in (layer.parameter, layer.bias_parameter):
+        if tensor is None or not is_dtensor(tensor):
+            continue
+        rows, cols = local_block(tensor)
+        if tensor is layer.parameter and layer.kind == "conv" and (rows, cols) != (None, None):
+            raise NotImplementedError(
+                f"{layer.name}: sharded convolution weights are not supported yet; replicate them"
+            )
+
+
+def _local(values: Tensor, like: Tensor) -> Tensor:
+    """This rank's block of the full `values` when `like` is a DTensor, else values."""
+    if not is_dtensor(like):
+        return values
+    rows, cols = local_block(like)
+    r0, r1 = rows or (0, values.shape[0])
+    block = values[r0:r1]
+    if cols is not None:
+        block = block[:, cols[0] : cols[1]]
+    return block
+
+
+def _write(parameter: Tensor, values: Tensor) -> None:
+    """Copies values (the full tensor, or this rank's block for a DTensor) into the
+    parameter; a DTensor's local shard is written without communication."""
+    if is_dtensor(parameter):
+        local = parameter.to_local()
+        local.copy_(values if values.shape == local.shape else _local(values, parameter))
+    else:
+        parameter.copy_(values)
 
 
 def _initialize(
@@ -204,6 +241,14 @@ def _initialize(
     for (shape, groups, density, dtype, device), batch in batches.items():
         count = len(batch)
         common = {"count": count, "dtype": dtype, "device": device, "generator": generator}
+        if method == "eoi" and any(is_dtensor(layer.parameter) for layer in batch):
+            # Sharded weights: each layer's own block, drawing from the generator exactly
+            # as the batched call would (consecutive draws equal one batched draw).
+            for layer in batch:
+                weights[layer.name], masks[layer.name] = _eoi_layer(
+                    layer, shape, density, gain, conv_mode, groups, exact_density, generator
+                )
+            continue
         if method == "eoi":
             w, m = sparse_orthogonal_weight(
                 shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
@@ -225,7 +270,43 @@ def _initialize(
             weights[layer.name] = w[b]
             masks[layer.name] = m[b].clone()  # its own buffer, not a view of the batch
     info = {"isometry_error": errors} if errors else {}
+    for layer in layers:  # baselines on sharded weights: the full draw, then this rank's part
+        parameter = layer.parameter
+        if is_dtensor(parameter) and not is_dtensor(masks[layer.name]):
+            weights[layer.name] = _local(weights[layer.name], parameter)
+            masks[layer.name] = like_dtensor(_local(masks[layer.name], parameter), parameter)
     return weights, masks, info
+
+
+def _eoi_layer(
+    layer: LayerWeight,
+    shape: tuple[int, ...],
+    density: float,
+    gain: float,
+    conv_mode: str,
+    groups: int,
+    exact_density: bool,
+    generator: torch.Generator | None,
+) -> tuple[Tensor, Tensor]:
+    """One layer's EOI weight and mask: this rank's block (mask as a DTensor) for a
+    sharded 2-D weight, else the whole tensors."""
+    parameter = layer.parameter
+    if is_dtensor(parameter) and len(shape) == 2:
+        rows, cols = local_block(parameter)
+        local = parameter.to_local()
+        weight, mask = sparse_orthogonal_block(
+            shape, density, gain=gain, groups=groups, exact_density=exact_density,
+            dtype=local.dtype, device=local.device, generator=generator, rows=rows, cols=cols,
+        )  # fmt: skip
+        return weight, like_dtensor(mask, parameter)
+    device = parameter.to_local().device if is_dtensor(parameter) else parameter.device
+    weight, mask = sparse_orthogonal_weight(
+        shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
+        exact_density=exact_density, dtype=parameter.dtype, device=device, generator=generator,
+    )  # fmt: skip
+    if is_dtensor(parameter):  # a replicated weight: every rank holds all of it
+        return weight[0], like_dtensor(mask[0], parameter)
+    return weight[0], mask[0]
 
 
 def _biases(

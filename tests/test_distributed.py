@@ -52,6 +52,13 @@ def no_collectives():
             setattr(module, name, value)
 
 
+def _shut_down() -> None:
+    """Every rank reaches the end before the group goes (a rank leaving while a peer still
+    talks to it can abort gloo)."""
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def _worker(rank: int, world: int, store: str) -> None:
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import Replicate, Shard, distribute_tensor
@@ -79,7 +86,82 @@ def _worker(rank: int, world: int, store: str) -> None:
                 assert torch.equal(full_mask, expected_mask), where
                 assert torch.allclose(full, expected, atol=1e-6, rtol=0), where
     finally:
-        dist.destroy_process_group()
+        _shut_down()
+
+
+def _model() -> torch.nn.Module:
+    torch.manual_seed(0)  # the same module on every rank and in the reference
+    return torch.nn.Sequential(
+        torch.nn.Linear(9, 14), torch.nn.Tanh(), torch.nn.Linear(14, 14), torch.nn.Tanh(),
+        torch.nn.Linear(14, 14), torch.nn.Linear(14, 5), torch.nn.Conv1d(5, 6, 3),
+    )  # fmt: skip
+
+
+def _sparsify_worker(rank: int, world: int, store: str) -> None:
+    """sparsify on a model whose weights are DTensors (Shard(0), Shard(1), Replicate,
+    sharded and replicated biases, a replicated conv) equals sparsify on the plain model."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+    import eoi_ext
+    from eoi_ext.layers import find_layer_weights
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    try:
+        mesh = init_device_mesh("cpu", (world,))
+        for method in ("eoi", "random"):
+            kwargs = {"distribution": "erk", "method": method, "bias_std": 0.1}
+            reference = _model()
+            expected = eoi_ext.sparsify(
+                reference, 0.3, generator=torch.Generator().manual_seed(5), **kwargs
+            )
+            model = _model()
+            placements = {
+                "0": Shard(0),
+                "2": Shard(1),
+                "4": Replicate(),
+                "5": Shard(0),
+                "6": Replicate(),
+            }
+            for name, placement in placements.items():
+                module = model.get_submodule(name)
+                module.weight = torch.nn.Parameter(
+                    distribute_tensor(module.weight.detach(), mesh, [placement])
+                )
+                bias_placement = (
+                    placement
+                    if isinstance(placement, Replicate) or placement.dim == 0
+                    else Replicate()
+                )
+                module.bias = torch.nn.Parameter(
+                    distribute_tensor(module.bias.detach(), mesh, [bias_placement])
+                )
+            with no_collectives():
+                sparse = eoi_ext.sparsify(
+                    model, 0.3, generator=torch.Generator().manual_seed(5), **kwargs
+                )
+            where = f"world {world} rank {rank} {method}"
+            for layer, ref in zip(
+                find_layer_weights(model)[0], find_layer_weights(reference)[0], strict=True
+            ):
+                got = getattr(layer.module, layer.attr).full_tensor()
+                want = getattr(ref.module, ref.attr).detach()
+                assert torch.allclose(got, want, atol=1e-6, rtol=0), f"{where} {layer.name}"
+                assert torch.equal(
+                    sparse.masks[layer.name].full_tensor(), expected.masks[layer.name]
+                ), where
+                assert torch.allclose(layer.module.bias.full_tensor(), ref.module.bias.detach()), (
+                    where
+                )
+    finally:
+        _shut_down()
+
+
+@pytest.mark.parametrize("world", [1, 2, 3, 4])
+def test_sparsify_shards_equal_single_process(world):
+    with tempfile.TemporaryDirectory() as folder:
+        store = os.path.join(folder, "store")
+        mp.spawn(_sparsify_worker, args=(world, store), nprocs=world, join=True)
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 4])
