@@ -24,6 +24,7 @@ generator state, and a batch of count matrices equals count consecutive single c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -334,29 +335,39 @@ def top_up_positions(plan: RotationPlan, target_count: int) -> list[Tensor]:
     alone: the same rule as top_up_mask_ (draw t of the top-up stream names
     floor(u_t * rows * cols); a position not yet in the mask joins), so a block of a
     topped-up mask can be built without the rest."""
-    from .fallback.random_stream import stream_uniform, topup_seed
-
     total = plan.rows * plan.cols
     counts = _popcount(plan.support)
-    result = []
-    for b, seed in enumerate(plan.seeds.tolist()):
-        need = min(int(target_count), total) - int(counts[b])
-        added: dict[int, None] = {}
-        stream = topup_seed(seed)
-        first = 0
-        while len(added) < need:
-            chunk = 2 * need + 16
-            t = torch.arange(first, first + chunk, dtype=torch.int64)
-            positions = (stream_uniform(stream, t) * total).to(torch.int64)
-            free = ~_support_bits(plan, b, positions)
-            for p in positions[free].tolist():
-                if p not in added:
-                    added[p] = None
-                    if len(added) == need:
-                        break
-            first += chunk
-        result.append(torch.tensor(list(added), dtype=torch.int64))
-    return result
+    return [
+        replay_top_up(
+            seed,
+            total,
+            min(int(target_count), total) - int(counts[b]),
+            lambda positions, b=b: _support_bits(plan, b, positions),
+        )
+        for b, seed in enumerate(plan.seeds.tolist())
+    ]
+
+
+def replay_top_up(seed: int, total: int, need: int, held: Callable[[Tensor], Tensor]) -> Tensor:
+    """The positions top_up_masks would add, in order, to a flat mask of `total` entries
+    whose initial entries are given by held(positions) -> bool, drawing from the top-up
+    stream of `seed` until `need` positions joined (none when need <= 0)."""
+    from .fallback.random_stream import stream_uniform, topup_seed
+
+    added: dict[int, None] = {}
+    stream = topup_seed(seed)
+    first = 0
+    while len(added) < need:
+        chunk = 2 * need + 16
+        t = torch.arange(first, first + chunk, dtype=torch.int64)
+        positions = (stream_uniform(stream, t) * total).to(torch.int64)
+        for p in positions[~held(positions)].tolist():
+            if p not in added:
+                added[p] = None
+                if len(added) == need:
+                    break
+        first += chunk
+    return torch.tensor(list(added), dtype=torch.int64)
 
 
 _BYTE_POPCOUNT = torch.tensor([bin(v).count("1") for v in range(256)], dtype=torch.int64)

@@ -84,26 +84,20 @@ def sparse_orthogonal_(
     check_conv_mode(conv_mode)
     groups = check_groups(groups, tensor)
     if is_dtensor(tensor):
+        # Only this rank's shard is computed, written in place into the local tensor when
+        # it is contiguous (no copy); no collective is issued.
         rows, cols = local_block(tensor)
-        if tensor.dim() > 2 and (rows, cols) != (None, None):
-            raise NotImplementedError(
-                "sharded convolution weights are not supported yet; replicate them "
-                f"(got placements {tuple(tensor.placements)})"
-            )
-        if tensor.dim() == 2:
-            local = tensor.to_local()
-            # Written in place into the local shard when it is contiguous (no copy).
-            in_place = local.is_contiguous()
-            with torch.no_grad():
-                weight, mask = sparse_orthogonal_block(
-                    tuple(tensor.shape), density, gain=gain, groups=groups,
-                    exact_density=exact_density, dtype=local.dtype, device=local.device,
-                    generator=generator, rows=rows, cols=cols,
-                    out=local if in_place else None,
-                )  # fmt: skip
-                if not in_place:
-                    local.copy_(weight)
-            return like_dtensor(mask, tensor)
+        local = tensor.to_local()
+        in_place = local.is_contiguous()
+        with torch.no_grad():
+            weight, mask = sparse_orthogonal_block(
+                tuple(tensor.shape), density, gain=gain, conv_mode=conv_mode, groups=groups,
+                exact_density=exact_density, dtype=local.dtype, device=local.device,
+                generator=generator, rows=rows, cols=cols, out=local if in_place else None,
+            )  # fmt: skip
+            if not in_place:
+                local.copy_(weight)
+        return like_dtensor(mask, tensor)
     if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return torch.zeros_like(tensor, dtype=torch.bool)
@@ -124,10 +118,11 @@ def sparse_orthogonal_(
 
 
 def sparse_orthogonal_block(
-    shape: tuple[int, int],
+    shape: tuple[int, ...],
     density: float,
     *,
     gain: float = 1.0,
+    conv_mode: str = "delta",
     groups: int = 1,
     exact_density: bool = False,
     dtype: torch.dtype = torch.float32,
@@ -137,32 +132,93 @@ def sparse_orthogonal_block(
     cols: tuple[int, int] | None = None,
     out: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """The block [rows, cols] of the 2-D weight and mask that sparse_orthogonal_weight
-    would build for `shape` (the same draws from the generator), computed alone: the
-    shard of one rank (no validation). The weights go into `out` when given (a
-    contiguous tensor of the block's shape, e.g. the rank's local shard: no copy)."""
+    """The block [rows, cols] (first two dimensions) of the weight and mask that
+    sparse_orthogonal_weight would build for `shape` (the same draws from the generator),
+    computed alone: the shard of one rank (no validation). The weights go into `out` when
+    given (a contiguous tensor of the block's shape, e.g. the rank's local shard)."""
     device = torch.device("cpu") if device is None else torch.device(device)
-    block_rows, full_cols = shape[0] // groups, shape[1]
+    block_rows, full_cols, kernel = shape[0] // groups, shape[1], shape[2:]
     r0, r1 = rows or (0, shape[0])
     c0, c1 = cols or (0, full_cols)
-    warn_if_unreachable(density, block_rows, full_cols)
-    seeds = givens.draw_seeds(groups, generator)
+    matrix_density = centre_density(density, kernel, conv_mode) if kernel else density
+    warn_if_unreachable(matrix_density, block_rows, full_cols)
+    top_up_seed = kernel and conv_mode != "structured"
+    seeds = givens.draw_seeds(groups + (1 if top_up_seed else 0), generator)
     plan = givens.plan_from_seeds(
-        seeds, block_rows, full_cols, density, exact_density=exact_density
+        seeds[:groups].contiguous(), block_rows, full_cols, matrix_density,
+        exact_density=exact_density,
+    )  # fmt: skip
+    h = (
+        out
+        if out is not None and not kernel
+        else torch.empty(r1 - r0, c1 - c0, dtype=dtype, device=device)
     )
-    weight = torch.empty(r1 - r0, c1 - c0, dtype=dtype, device=device) if out is None else out
-    mask = torch.empty(r1 - r0, c1 - c0, dtype=torch.bool, device=device)
+    h_mask = torch.empty(r1 - r0, c1 - c0, dtype=torch.bool, device=device)
     for g in range(groups):
         lo, hi = max(r0, g * block_rows), min(r1, (g + 1) * block_rows)
         if lo >= hi:
             continue
         one = givens.select(plan, g)
         span = {"rows": (lo - g * block_rows, hi - g * block_rows), "cols": (c0, c1)}
-        givens.weight_block(one, gain=gain, out=weight[lo - r0 : hi - r0].unsqueeze(0), **span)
-        part = givens.mask_block(one, out=mask[lo - r0 : hi - r0].unsqueeze(0), **span)
+        givens.weight_block(one, gain=gain, out=h[lo - r0 : hi - r0].unsqueeze(0), **span)
+        part = givens.mask_block(one, out=h_mask[lo - r0 : hi - r0].unsqueeze(0), **span)
         if exact_density:
-            givens.top_up_block_(one, part, round(density * block_rows * full_cols), **span)
+            givens.top_up_block_(one, part, round(matrix_density * block_rows * full_cols), **span)
+    if not kernel:
+        return h, h_mask
+
+    weight = (
+        out
+        if out is not None
+        else torch.empty(r1 - r0, c1 - c0, *kernel, dtype=dtype, device=device)
+    )
+    weight.zero_()
+    centre = (slice(None), slice(None), *conv_centre(kernel))
+    weight[centre] = h
+    if conv_mode == "structured":
+        mask = h_mask.view(r1 - r0, c1 - c0, *([1] * len(kernel))).expand(r1 - r0, c1 - c0, *kernel)
+        return weight, mask.contiguous()
+    mask = torch.zeros(r1 - r0, c1 - c0, *kernel, dtype=torch.bool, device=device)
+    mask[centre] = h_mask
+    # The kernel's top-up, replayed over the whole kernel from H's support alone.
+    full_h = torch.cat(
+        [_matrix_mask(plan, g, exact_density, matrix_density) for g in range(groups)]
+    )
+    taps = math.prod(kernel)
+    centre_tap = int(torch.tensor(conv_centre(kernel)) @ torch.tensor(_tap_strides(kernel)))
+    numel = math.prod(shape)
+
+    def held(positions: Tensor) -> Tensor:
+        o, rest = positions // (full_cols * taps), positions % (full_cols * taps)
+        i, tap = rest // taps, rest % taps
+        return (tap == centre_tap) & full_h[o, i]
+
+    need = round(density * numel) - int(full_h.sum())
+    positions = givens.replay_top_up(int(seeds[groups]), numel, need, held)
+    o, rest = positions // (full_cols * taps), positions % (full_cols * taps)
+    i, tap = rest // taps, rest % taps
+    inside = (o >= r0) & (o < r1) & (i >= c0) & (i < c1)
+    flat = mask.view(r1 - r0, c1 - c0, taps)
+    flat[(o[inside] - r0).to(device), (i[inside] - c0).to(device), tap[inside].to(device)] = True
     return weight, mask
+
+
+def _matrix_mask(plan: givens.RotationPlan, index: int, exact: bool, density: float) -> Tensor:
+    """The whole (rows, cols) mask of matrix `index` of the plan on the CPU, topped up to
+    round(density * rows * cols) entries when `exact`."""
+    one = givens.select(plan, index)
+    mask = givens.mask_block(one)
+    if exact:
+        givens.top_up_block_(one, mask, round(density * plan.rows * plan.cols))
+    return mask[0]
+
+
+def _tap_strides(kernel: tuple[int, ...]) -> list[int]:
+    """Row-major strides of a kernel's spatial positions."""
+    strides = [1] * len(kernel)
+    for d in range(len(kernel) - 2, -1, -1):
+        strides[d] = strides[d + 1] * kernel[d + 1]
+    return strides
 
 
 def check_weight(tensor: object) -> None:

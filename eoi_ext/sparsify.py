@@ -184,16 +184,11 @@ def _check_bias_std(bias_std: object) -> float:
 
 
 def _check_sharding(layer: LayerWeight) -> None:
-    """DTensor weights: Shard(0), Shard(1) or Replicate() on a 1-D mesh; conv kernels
-    replicated (raises before anything is computed)."""
+    """DTensor weights and biases: Shard(0), Shard(1) or Replicate() on a 1-D mesh
+    (raises before anything is computed)."""
     for tensor in (layer.parameter, layer.bias_parameter):
-        if tensor is None or not is_dtensor(tensor):
-            continue
-        rows, cols = local_block(tensor)
-        if tensor is layer.parameter and layer.kind == "conv" and (rows, cols) != (None, None):
-            raise NotImplementedError(
-                f"{layer.name}: sharded convolution weights are not supported yet; replicate them"
-            )
+        if tensor is not None and is_dtensor(tensor):
+            local_block(tensor)
 
 
 def _local(values: Tensor, like: Tensor) -> Tensor:
@@ -289,23 +284,22 @@ def _eoi_layer(
     generator: torch.Generator | None,
 ) -> tuple[Tensor, Tensor]:
     """One layer's EOI weight and mask: this rank's block (mask as a DTensor) for a
-    sharded 2-D weight, else the whole tensors."""
+    DTensor weight, else the whole tensors."""
     parameter = layer.parameter
-    if is_dtensor(parameter) and len(shape) == 2:
+    if is_dtensor(parameter):
         rows, cols = local_block(parameter)
         local = parameter.to_local()
         weight, mask = sparse_orthogonal_block(
-            shape, density, gain=gain, groups=groups, exact_density=exact_density,
-            dtype=local.dtype, device=local.device, generator=generator, rows=rows, cols=cols,
+            shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
+            exact_density=exact_density, dtype=local.dtype, device=local.device,
+            generator=generator, rows=rows, cols=cols,
         )  # fmt: skip
         return weight, like_dtensor(mask, parameter)
-    device = parameter.to_local().device if is_dtensor(parameter) else parameter.device
     weight, mask = sparse_orthogonal_weight(
         shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
-        exact_density=exact_density, dtype=parameter.dtype, device=device, generator=generator,
+        exact_density=exact_density, dtype=parameter.dtype, device=parameter.device,
+        generator=generator,
     )  # fmt: skip
-    if is_dtensor(parameter):  # a replicated weight: every rank holds all of it
-        return weight[0], like_dtensor(mask[0], parameter)
     return weight[0], mask[0]
 
 

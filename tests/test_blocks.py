@@ -122,3 +122,32 @@ def test_api_ranges(exact_density):
 def test_bad_ranges(kwargs, match):
     with pytest.raises((TypeError, ValueError), match=match):
         eoi_ext.sparse_orthogonal(90, 50, 0.3, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("shape", "groups", "conv_mode", "exact"),
+    [
+        ((8, 6, 3, 3), 2, "delta", False),
+        ((8, 6, 3), 1, "delta_more", True),
+        ((6, 8, 3, 3), 1, "structured", True),
+        ((10, 4, 2, 3), 1, "delta", True),
+        ((12, 4), 3, "delta", False),
+        ((4, 8, 2, 2, 2), 2, "delta", True),
+    ],
+)
+def test_weight_blocks_equal_slices(shape, groups, conv_mode, exact):
+    """Blocks of whole weights (conv kernels with their top-up replayed, RNN-style
+    groups) from the same generator state as the unsharded initializer."""
+    from eoi_ext.init import sparse_orthogonal_block, sparse_orthogonal_weight
+
+    kwargs = {"conv_mode": conv_mode, "groups": groups, "exact_density": exact, "gain": 1.1}
+    w, m = sparse_orthogonal_weight(shape, 0.3, generator=generator(3), **kwargs)
+    for rows in [None, (1, min(5, shape[0])), (0, 0), (shape[0] - 1, shape[0])]:
+        for cols in [None, (2, 4), (0, 1)]:
+            bw, bm = sparse_orthogonal_block(
+                shape, 0.3, generator=generator(3), rows=rows, cols=cols, **kwargs
+            )
+            r0, r1 = rows or (0, shape[0])
+            c0, c1 = cols or (0, shape[1])
+            assert torch.allclose(bw, w[0, r0:r1, c0:c1], atol=1e-6, rtol=0), (rows, cols)
+            assert torch.equal(bm, m[0, r0:r1, c0:c1]), (rows, cols)
