@@ -24,7 +24,6 @@ generator state, and a batch of count matrices equals count consecutive single c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -32,6 +31,7 @@ import torch
 from torch import Tensor
 
 from . import _extension, fallback
+from .fallback.support_mask import add_free_positions
 
 SEED_BOUND = 2**63 - 1
 
@@ -159,13 +159,7 @@ def rotation_levels(plan: RotationPlan) -> Tensor:
 
 
 def _row_block(plan: RotationPlan, row_range: tuple[int, int] | None) -> tuple[int, int]:
-    begin, end = (0, plan.n) if row_range is None else row_range
-    if not 0 <= begin <= end <= plan.n:
-        raise ValueError(
-            f"row_range must satisfy 0 <= begin <= end <= {plan.n} (rows of A, the smaller "
-            f"side), got {row_range}"
-        )
-    return begin, end
+    return _span(row_range, plan.n, "row_range (rows of A, the smaller side)")
 
 
 def _block_shape(plan: RotationPlan, begin: int, end: int) -> tuple[int, int, int]:
@@ -292,10 +286,10 @@ def weight_block(
         return out
     impl = _implementation(device)
     if a_rows[1] - a_rows[0] <= a_coords[1] - a_coords[0]:
-        offsets, pairs, cos_sin = plan.offsets, plan.pairs, plan.cos_sin
         impl.apply_plans(
-            offsets, pairs, cos_sin, plan.m, *a_rows, plan.transposed, float(gain), out, *a_coords
-        )
+            plan.offsets, plan.pairs, plan.cos_sin, plan.m, *a_rows, plan.transposed,
+            float(gain), out, *a_coords,
+        )  # fmt: skip
     else:
         offsets, pairs, cos_sin = adjoint_rotations(plan)
         impl.apply_plans(
@@ -338,7 +332,7 @@ def top_up_positions(plan: RotationPlan, target_count: int) -> list[Tensor]:
     total = plan.rows * plan.cols
     counts = _popcount(plan.support)
     return [
-        replay_top_up(
+        add_free_positions(
             seed,
             total,
             min(int(target_count), total) - int(counts[b]),
@@ -346,28 +340,6 @@ def top_up_positions(plan: RotationPlan, target_count: int) -> list[Tensor]:
         )
         for b, seed in enumerate(plan.seeds.tolist())
     ]
-
-
-def replay_top_up(seed: int, total: int, need: int, held: Callable[[Tensor], Tensor]) -> Tensor:
-    """The positions top_up_masks would add, in order, to a flat mask of `total` entries
-    whose initial entries are given by held(positions) -> bool, drawing from the top-up
-    stream of `seed` until `need` positions joined (none when need <= 0)."""
-    from .fallback.random_stream import stream_uniform, topup_seed
-
-    added: dict[int, None] = {}
-    stream = topup_seed(seed)
-    first = 0
-    while len(added) < need:
-        chunk = 2 * need + 16
-        t = torch.arange(first, first + chunk, dtype=torch.int64)
-        positions = (stream_uniform(stream, t) * total).to(torch.int64)
-        for p in positions[~held(positions)].tolist():
-            if p not in added:
-                added[p] = None
-                if len(added) == need:
-                    break
-        first += chunk
-    return torch.tensor(list(added), dtype=torch.int64)
 
 
 _BYTE_POPCOUNT = torch.tensor([bin(v).count("1") for v in range(256)], dtype=torch.int64)

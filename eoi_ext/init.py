@@ -17,6 +17,7 @@ from .api import (
     check_size,
     warn_if_unreachable,
 )
+from .fallback.support_mask import add_free_positions
 from .sharding import is_dtensor, like_dtensor, local_block
 
 CONV_MODES = ("delta", "delta_more", "structured")
@@ -161,9 +162,12 @@ def sparse_orthogonal_block(
         one = givens.select(plan, g)
         span = {"rows": (lo - g * block_rows, hi - g * block_rows), "cols": (c0, c1)}
         givens.weight_block(one, gain=gain, out=h[lo - r0 : hi - r0].unsqueeze(0), **span)
-        part = givens.mask_block(one, out=h_mask[lo - r0 : hi - r0].unsqueeze(0), **span)
-        if exact_density:
-            givens.top_up_block_(one, part, round(matrix_density * block_rows * full_cols), **span)
+        if not kernel:
+            part = givens.mask_block(one, out=h_mask[lo - r0 : hi - r0].unsqueeze(0), **span)
+            if exact_density:
+                givens.top_up_block_(
+                    one, part, round(matrix_density * block_rows * full_cols), **span
+                )
     if not kernel:
         return h, h_mask
 
@@ -175,28 +179,33 @@ def sparse_orthogonal_block(
     weight.zero_()
     centre = (slice(None), slice(None), *conv_centre(kernel))
     weight[centre] = h
+    # A kernel's mask depends on the whole of H (its top-up rejects H's entries): H's
+    # mask is small (c_out x c_in), so it is built whole and this block cut from it.
+    full_h = torch.cat(
+        [_matrix_mask(plan, g, exact_density, matrix_density) for g in range(groups)]
+    )
+    h_mask = full_h[r0:r1, c0:c1].to(device)
     if conv_mode == "structured":
         mask = h_mask.view(r1 - r0, c1 - c0, *([1] * len(kernel))).expand(r1 - r0, c1 - c0, *kernel)
         return weight, mask.contiguous()
     mask = torch.zeros(r1 - r0, c1 - c0, *kernel, dtype=torch.bool, device=device)
     mask[centre] = h_mask
-    # The kernel's top-up, replayed over the whole kernel from H's support alone.
-    full_h = torch.cat(
-        [_matrix_mask(plan, g, exact_density, matrix_density) for g in range(groups)]
-    )
+    # The kernel's top-up, replayed over the whole kernel: flat positions of the
+    # (c_out, c_in, taps) kernel, held where H's support sits at the centre tap.
     taps = math.prod(kernel)
-    centre_tap = int(torch.tensor(conv_centre(kernel)) @ torch.tensor(_tap_strides(kernel)))
-    numel = math.prod(shape)
+    centre_tap = int(torch.arange(taps).view(kernel)[conv_centre(kernel)])
+
+    def unravel(positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        rest = positions % (full_cols * taps)
+        return positions // (full_cols * taps), rest // taps, rest % taps
 
     def held(positions: Tensor) -> Tensor:
-        o, rest = positions // (full_cols * taps), positions % (full_cols * taps)
-        i, tap = rest // taps, rest % taps
+        o, i, tap = unravel(positions)
         return (tap == centre_tap) & full_h[o, i]
 
+    numel = math.prod(shape)
     need = round(density * numel) - int(full_h.sum())
-    positions = givens.replay_top_up(int(seeds[groups]), numel, need, held)
-    o, rest = positions // (full_cols * taps), positions % (full_cols * taps)
-    i, tap = rest // taps, rest % taps
+    o, i, tap = unravel(add_free_positions(int(seeds[groups]), numel, need, held))
     inside = (o >= r0) & (o < r1) & (i >= c0) & (i < c1)
     flat = mask.view(r1 - r0, c1 - c0, taps)
     flat[(o[inside] - r0).to(device), (i[inside] - c0).to(device), tap[inside].to(device)] = True
@@ -211,14 +220,6 @@ def _matrix_mask(plan: givens.RotationPlan, index: int, exact: bool, density: fl
     if exact:
         givens.top_up_block_(one, mask, round(density * plan.rows * plan.cols))
     return mask[0]
-
-
-def _tap_strides(kernel: tuple[int, ...]) -> list[int]:
-    """Row-major strides of a kernel's spatial positions."""
-    strides = [1] * len(kernel)
-    for d in range(len(kernel) - 2, -1, -1):
-        strides[d] = strides[d + 1] * kernel[d + 1]
-    return strides
 
 
 def check_weight(tensor: object) -> None:

@@ -3,6 +3,8 @@ csrc/core/support_mask."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
@@ -40,23 +42,32 @@ def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
     total = rows * cols
     for b, seed in enumerate(seeds.tolist()):
         flat = mask[b].view(-1)  # contiguous like the compiled op requires
-        held = int(flat.sum())
-        need = min(target_count, total) - held
-        if need <= 0:
-            continue
-        stream = topup_seed(seed)
         taken = flat.cpu()
-        added: set[int] = set()
-        # Draws come in vectorized chunks sized for the expected number of draws.
-        chunk = int(need * total / (total - held)) + 16
-        first = 0
-        while len(added) < need:
-            counters = torch.arange(first, first + chunk, dtype=torch.int64)
-            positions = (stream_uniform(stream, counters) * total).to(torch.int64)
-            for p, held_before in zip(positions.tolist(), taken[positions].tolist(), strict=True):
-                if not held_before:
-                    added.add(p)
-                    if len(added) == need:
-                        break
-            first += chunk
-        flat[torch.tensor(sorted(added), device=flat.device)] = True
+        need = min(target_count, total) - int(taken.sum())
+        added = add_free_positions(seed, total, need, taken.__getitem__)
+        flat[added.to(flat.device)] = True
+
+
+def add_free_positions(
+    seed: int, total: int, need: int, held: Callable[[Tensor], Tensor]
+) -> Tensor:
+    """Mirror of eoi::add_free_positions: the positions (int64, in the order they join)
+    that the top-up adds to a flat mask of `total` entries whose entries before the top-up
+    are held(positions) -> bool, drawing from the top-up stream of `seed` until `need`
+    joined (none when need <= 0). Draws come in vectorized chunks; the rule is sequential:
+    a drawn position joins when it is neither held nor already added. Also used to replay
+    a top-up from the plan alone (eoi_ext.givens.top_up_positions)."""
+    added: dict[int, None] = {}
+    stream = topup_seed(seed)
+    first = 0
+    while len(added) < need:
+        chunk = 2 * need + 16
+        counters = torch.arange(first, first + chunk, dtype=torch.int64)
+        positions = (stream_uniform(stream, counters) * total).to(torch.int64)
+        for p in positions[~held(positions)].tolist():
+            if p not in added:
+                added[p] = None
+                if len(added) == need:
+                    break
+        first += chunk
+    return torch.tensor(list(added), dtype=torch.int64)
