@@ -204,13 +204,9 @@ def _local(values: Tensor, like: Tensor) -> Tensor:
 
 
 def _write(parameter: Tensor, values: Tensor) -> None:
-    """Copies values (the full tensor, or this rank's block for a DTensor) into the
-    parameter; a DTensor's local shard is written without communication."""
-    if is_dtensor(parameter):
-        local = parameter.to_local()
-        local.copy_(values if values.shape == local.shape else _local(values, parameter))
-    else:
-        parameter.copy_(values)
+    """Copies values into the parameter: for a DTensor, values is this rank's block and
+    goes into the local shard (no communication)."""
+    (parameter.to_local() if is_dtensor(parameter) else parameter).copy_(values)
 
 
 def _initialize(
@@ -306,14 +302,16 @@ def _eoi_layer(
 def _biases(
     layers: list[LayerWeight], bias_std: float, generator: torch.Generator | None
 ) -> dict[str, Tensor]:
+    """New biases by parameter name: zeros, or normal(0, bias_std) drawn in full (the same
+    draws on every rank); for a DTensor bias, this rank's block."""
     biases = {}
     for layer in layers:
         bias = layer.bias_parameter
         if bias is None:
             continue
         if bias_std == 0.0:
-            biases[layer.bias_name] = torch.zeros_like(bias)
-            continue
-        values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
-        biases[layer.bias_name] = values.to(device=bias.device, dtype=bias.dtype)
+            values = torch.zeros(bias.shape, dtype=torch.float64)
+        else:
+            values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
+        biases[layer.bias_name] = _local(values, bias).to(device=bias.device, dtype=bias.dtype)
     return biases

@@ -126,8 +126,8 @@ def _sparsify_worker(rank: int, world: int, store: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     try:
         mesh = init_device_mesh("cpu", (world,))
-        for method in ("eoi", "random"):
-            kwargs = {"distribution": "erk", "method": method, "bias_std": 0.1}
+        for method, bias_std in (("eoi", 0.1), ("random", 0.1), ("eoi", 0.0)):
+            kwargs = {"distribution": "erk", "method": method, "bias_std": bias_std}
             reference = _model()
             expected = eoi_ext.sparsify(
                 reference, 0.3, generator=torch.Generator().manual_seed(5), **kwargs
