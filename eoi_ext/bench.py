@@ -34,7 +34,7 @@ from ._extension import backend, build_info, use_python_backend
 from .api import sparse_orthogonal
 from .densities import layer_densities
 from .layers import find_layer_weights
-from .metrics import conv_orthogonality_error, orthogonality_error
+from .metrics import layer_orthogonality_error, orthogonality_error
 from .models import deep_mlp, vanilla_cnn
 from .reference import published_sparse_orthogonal
 from .sparsify import sparsify
@@ -301,14 +301,7 @@ def _network_error(model: nn.Module, layers: int = 16) -> float:
     (convolutions as linear maps)."""
     weights = find_layer_weights(model)[0]
     step = max(1, len(weights) // layers)
-    errors = []
-    for layer in weights[::step]:
-        w = getattr(layer.module, layer.attr)
-        if layer.kind == "conv":
-            errors.append(conv_orthogonality_error(w, groups=layer.groups))
-        else:
-            errors.append(orthogonality_error(w))
-    return max(errors)
+    return max(layer_orthogonality_error(layer) for layer in weights[::step])
 
 
 def _measure_network(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from .layers import LayerWeight
 
 
 def orthogonality_error(weight: Tensor, gain: float = 1.0) -> float:
@@ -56,19 +59,23 @@ def conv_orthogonality_error(
 
 def orthogonality_errors(model: nn.Module, gain: float = 1.0) -> dict[str, float]:
     """{parameter name: orthogonality error} for every supported weight of `model`
-    (eoi_ext.layers), on its effective (masked) value: matrices per row block (RNN gates,
-    q/k/v), convolutions as linear maps (conv_orthogonality_error)."""
+    (eoi_ext.layers), see :func:`layer_orthogonality_error`."""
     from .layers import find_layer_weights
 
-    errors = {}
-    for layer in find_layer_weights(model)[0]:
-        weight = getattr(layer.module, layer.attr)
-        if layer.kind == "conv":
-            errors[layer.name] = conv_orthogonality_error(weight, gain, groups=layer.groups)
-        else:
-            blocks = weight.reshape(layer.groups, weight.shape[0] // layer.groups, -1)
-            errors[layer.name] = orthogonality_error(blocks, gain)
-    return errors
+    return {
+        layer.name: layer_orthogonality_error(layer, gain) for layer in find_layer_weights(model)[0]
+    }
+
+
+def layer_orthogonality_error(layer: LayerWeight, gain: float = 1.0) -> float:
+    """Orthogonality error of one supported weight on its effective (masked) value:
+    matrices per row block (RNN gates, q/k/v), convolutions as linear maps
+    (conv_orthogonality_error)."""
+    weight = getattr(layer.module, layer.attr)
+    if layer.kind == "conv":
+        return conv_orthogonality_error(weight, gain, groups=layer.groups)
+    blocks = weight.reshape(layer.groups, weight.shape[0] // layer.groups, -1)
+    return orthogonality_error(blocks, gain)
 
 
 def mask_densities(masks: Mapping[str, Tensor]) -> dict[str, float]:
