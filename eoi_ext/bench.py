@@ -7,8 +7,10 @@ initialization, reporting the iterations and the error reached), dense
 ``torch.nn.init.orthogonal_`` (``orthogonal``, a speed anchor, not sparse) and the
 memory floor (``floor``: allocate and zero the same float32 weights and bool masks).
 
-Workloads: square matrices over sizes and densities, rectangular ones, and the paper's
-deep networks (an MLP and a CNN) initialized as whole models through ``sparsify``. Each
+Workloads: square matrices over sizes and densities, rectangular ones, the paper's
+deep networks (an MLP and a CNN) initialized as whole models through ``sparsify``, and
+the strong scaling of sharded initialization over 1, 2, 4 CPU processes (one large
+layer and a stack of layers, split by rows; eoi_ext.bench_sharding). Each
 cell is the median of repeated calls (with the spread); slow anchors are skipped above a
 size where they would take minutes, and the table says so. Outputs: a markdown table,
 a JSON file and PNG plots (time against n, log-log; orthogonality error against time).
@@ -32,6 +34,7 @@ from torch import Tensor, nn
 from . import __version__, baselines
 from ._extension import backend, build_info, use_python_backend
 from .api import sparse_orthogonal
+from .bench_sharding import ShardingCase, ShardingRow, format_sharding, measure_sharding
 from .densities import layer_densities
 from .layers import find_layer_weights
 from .metrics import layer_orthogonality_error, orthogonality_error
@@ -63,6 +66,9 @@ class BenchConfig:
     isometry_networks: tuple[str, ...] = ("mlp",)
     ai_steps: int = baselines.AI_STEPS
     svd_iterations: int = baselines.SVD_ITERATIONS
+    sharding: tuple[tuple[int, int, float], ...] = ((1, 16384, 0.01), (1000, 512, 0.125))
+    sharding_worlds: tuple[int, ...] = (1, 2, 4)  # (layers, width, density) per workload
+    sharding_repeats: int = 3
     max_repeats: int = 5
     min_seconds: float = 0.5  # repeat a cell until it has run this long (or max_repeats)
     device: str = "cpu"
@@ -78,6 +84,8 @@ class BenchConfig:
             isometry_max_side=512,
             reference_max_layers=0,
             isometry_networks=(),
+            sharding=((1, 4096, 0.01), (100, 512, 0.125)),
+            sharding_worlds=(1, 2),
             max_repeats=3,
             min_seconds=0.2,
             device=device,
@@ -121,6 +129,7 @@ class BenchResult:
     rows: list[Row] = field(default_factory=list)
     slopes: dict[str, float] = field(default_factory=dict)
     slope_density: float = 0.1
+    sharding: list[ShardingRow] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -131,6 +140,7 @@ class BenchResult:
             "rows": [asdict(row) for row in self.rows],
             "slopes": self.slopes,
             "slope_density": self.slope_density,
+            "sharding": [asdict(row) for row in self.sharding],
             "seconds": self.seconds,
         }
 
@@ -433,15 +443,24 @@ def run_bench(config: BenchConfig, *, progress: bool = True) -> BenchResult:
                 lambda k=kind, dp=depth, w=width, m=m: _measure_network(k, dp, w, m, device, config)
             )
 
+    sharding = [ShardingCase(*case) for case in config.sharding]
     result = BenchResult(config, machine_info(device))
     start = time.perf_counter()
-    iterator: Any = jobs
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(jobs, desc="eoi bench", unit="cell")
-    for job in iterator:
+        bar = tqdm(total=len(jobs) + len(sharding) * len(config.sharding_worlds),
+                   desc="eoi bench", unit="cell")  # fmt: skip
+    for job in jobs:
         result.rows.append(job())
+        if bar is not None:
+            bar.update(1)
+    result.sharding = measure_sharding(
+        sharding, config.sharding_worlds, repeats=config.sharding_repeats, progress=bar
+    )
+    if bar is not None:
+        bar.close()
     result.seconds = time.perf_counter() - start
     _relate(result.rows)
     result.slope_density = (
@@ -542,6 +561,14 @@ def format_table(result: BenchResult) -> str:
     ]
     lines += ["| method | slope |", "|---|---|"]
     lines += [f"| {m} | {s:.2f} |" for m, s in result.slopes.items()]
+    if result.sharding:
+        lines += [
+            "",
+            "Sharded initialization, strong scaling (DTensor Shard(0), one gloo process per "
+            "rank, torch threads = cores / ranks; medians, no collectives):",
+            "",
+            format_sharding(result.sharding),
+        ]
     return "\n".join(lines)
 
 
@@ -551,7 +578,10 @@ def save_plot(result: BenchResult, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (scaling, accuracy) = plt.subplots(1, 2, figsize=(12, 4.5))
+    measured_shards = [r for r in result.sharding if r.median_s is not None]
+    panels = 3 if measured_shards else 2
+    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5))
+    scaling, accuracy = axes[0], axes[1]
     for method in METHODS:
         points = sorted(
             (r.rows, r.median_s)
@@ -586,6 +616,20 @@ def save_plot(result: BenchResult, path: str) -> None:
                  title="orthogonality error against time (all workloads)")  # fmt: skip
     scaling.legend(fontsize=8)
     accuracy.legend(fontsize=8)
+    if measured_shards:
+        strong = axes[2]
+        for case in dict.fromkeys(r.case for r in measured_shards):
+            cells = [r for r in measured_shards if r.case == case]
+            ranks = [r.ranks for r in cells]
+            strong.plot(ranks, [r.speedup for r in cells], marker="o", label=f"{case}: speedup")
+            strong.plot(ranks, [1 / r.memory_ratio if r.memory_ratio else None for r in cells],
+                        marker="s", linestyle="--", label=f"{case}: 1 / memory")  # fmt: skip
+        worlds = sorted({r.ranks for r in measured_shards})
+        strong.plot(worlds, worlds, color="grey", linewidth=0.8, label="ideal")
+        strong.set_xticks(worlds)
+        strong.set(xlabel="ranks (processes)", ylabel="ratio to one rank",
+                   title="sharded initialization, strong scaling")  # fmt: skip
+        strong.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

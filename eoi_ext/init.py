@@ -18,7 +18,7 @@ from .api import (
     warn_if_unreachable,
 )
 from .fallback.support_mask import add_free_positions
-from .sharding import is_dtensor, like_dtensor, local_block
+from .sharding import check_same_draws, is_dtensor, like_dtensor, local_block
 
 CONV_MODES = ("delta", "delta_more", "structured")
 
@@ -45,6 +45,7 @@ def sparse_orthogonal_(
     groups: int = 1,
     exact_density: bool = False,
     generator: torch.Generator | None = None,
+    check_ranks: bool = False,
 ) -> Tensor:
     """Fills a weight in place with an exactly orthogonal sparse matrix (EOI); returns
     its bool mask.
@@ -74,6 +75,13 @@ def sparse_orthogonal_(
         exact_density: every EOI matrix stops below its density and is topped up to
             exactly round(density * numel) mask entries.
         generator: source of randomness (torch's default generator when None).
+        check_ranks: for a DTensor, first compare a fingerprint of the generator state
+            and the arguments across the mesh's ranks (one small all_gather, the only
+            collective) and raise ValueError on every rank if they differ.
+
+    A DTensor (Shard(0), Shard(1) or Replicate() on a 1-D mesh) gets only this rank's
+    shard computed and written, with no collective; seed every rank alike. The mask is
+    then a DTensor placed like the weight.
 
     Returns:
         The bool mask of the weight's shape, on the weight's device.
@@ -84,10 +92,15 @@ def sparse_orthogonal_(
     check_generator(generator)
     check_conv_mode(conv_mode)
     groups = check_groups(groups, tensor)
+    if not isinstance(check_ranks, bool):
+        raise TypeError(f"check_ranks must be True or False, got {check_ranks!r}")
     if is_dtensor(tensor):
         # Only this rank's shard is computed, written in place into the local tensor when
         # it is contiguous (no copy); no collective is issued.
         rows, cols = local_block(tensor)
+        if check_ranks:
+            arguments = (tuple(tensor.shape), density, gain, conv_mode, groups, exact_density)
+            check_same_draws([tensor], generator, arguments)
         local = tensor.to_local()
         in_place = local.is_contiguous()
         with torch.no_grad():

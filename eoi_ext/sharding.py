@@ -5,17 +5,28 @@ built from seeds drawn from the generator, so every rank (same seed, as with
 torch.manual_seed on every rank) derives the same plan and computes only its block of
 the weight and mask (eoi_ext.givens.weight_block / mask_block). No collective is
 issued; the result equals the single-process initialization (masks exactly, weights to
-float rounding).
+float rounding). The one exception is opt-in: check_same_draws, a single small
+all_gather that catches ranks seeded differently before anything is written.
 """
 
 from __future__ import annotations
 
-from torch import Tensor
+import hashlib
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor, nn
 
 try:  # torch.distributed may be absent from some builds
+    import torch.distributed as dist
     from torch.distributed.tensor import DTensor, Replicate, Shard
 except ImportError:  # pragma: no cover
     DTensor = None  # type: ignore[assignment,misc]
+
+try:
+    from torch.distributed.fsdp import FSDPModule
+except ImportError:  # pragma: no cover
+    FSDPModule = None  # type: ignore[assignment,misc]
 
 
 def is_dtensor(tensor: object) -> bool:
@@ -64,3 +75,62 @@ def like_dtensor(local: Tensor, like: Tensor) -> Tensor:
         shape=like.shape,
         stride=like.stride(),
     )
+
+
+def fsdp_parameters(model: nn.Module) -> set[int]:
+    """ids of the parameters of `model` that FSDP2 (fully_shard) manages: those of
+    every FSDPModule in it. FSDP swaps these between their sharded DTensor and an
+    unsharded plain tensor around forward and backward, so a mask cannot be a
+    parametrization of them (see eoi_ext.sparsify)."""
+    if FSDPModule is None:
+        return set()
+    return {
+        id(parameter)
+        for module in model.modules()
+        if isinstance(module, FSDPModule)
+        for parameter in module.parameters()
+    }
+
+
+def _generator_state(generator: torch.Generator | None) -> bytes:
+    """The state the draws come from: `generator`, else torch's default CPU generator
+    (and the current CUDA one once CUDA is in use, for baselines drawn on the GPU)."""
+    if generator is not None:
+        return generator.get_state().numpy().tobytes()
+    state = torch.get_rng_state().numpy().tobytes()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state += torch.cuda.get_rng_state().numpy().tobytes()
+    return state
+
+
+def check_same_draws(
+    tensors: Iterable[Tensor], generator: torch.Generator | None, arguments: object
+) -> None:
+    """Raises ValueError on every rank when the ranks of the DTensors among `tensors`
+    would draw different plans: a fingerprint of the generator state and of `arguments`
+    (everything else the result depends on, e.g. shapes and densities) is compared with
+    one all_gather_object per device mesh. No-op without DTensors.
+
+    The check is the only collective eoi_ext issues, and only when asked for
+    (check_ranks=True): every rank must call it, as with any collective."""
+    meshes = {}
+    for tensor in tensors:
+        if is_dtensor(tensor):
+            meshes.setdefault(id(tensor.device_mesh), tensor.device_mesh)
+    if not meshes:
+        return
+    digest = hashlib.blake2b(_generator_state(generator), digest_size=8)
+    digest.update(repr(arguments).encode())
+    fingerprint = digest.hexdigest()
+    for mesh in meshes.values():
+        group = mesh.get_group()
+        gathered: list[object] = [None] * dist.get_world_size(group)
+        dist.all_gather_object(gathered, fingerprint, group=group)
+        differing = [rank for rank, value in enumerate(gathered) if value != gathered[0]]
+        if differing:
+            raise ValueError(
+                f"ranks {differing} of the device mesh would draw different plans than rank 0 "
+                "(different generator state or arguments): seed every rank alike "
+                "(torch.manual_seed(s) or the same generator= seed) and pass the same "
+                f"arguments; fingerprints by rank: {gathered}"
+            )

@@ -9,6 +9,16 @@ forward. Gradients reach `original` only inside the mask, so any optimizer (mome
 weight decay, Adam) leaves the effective weight zero outside it. Build the optimizer
 after sparsify (the model's parameters are then the `original` tensors), and call
 SparseModel.remove() to bake the masked weights back into plain parameters.
+
+FSDP2 (fully_shard) swaps the parameters it manages between a sharded DTensor and an
+unsharded plain tensor around every forward and backward, so a parametrization cannot
+hold them. Their masks live with the shards instead: the mask is a DTensor buffer
+``<weight>_mask`` sharded like the weight (in state_dict, a sharded state dict with
+DCP), the weights are zero outside it, and a post-accumulate-grad hook on the sharded
+parameter zeroes its gradient outside the mask after each reduce-scatter. The gradient
+is then the one the parametrized model gets, and every optimizer that leaves a zero
+weight with zero gradient and zero state at zero (SGD with momentum and weight decay,
+Adam, AdamW, RMSprop, ...) keeps the weights inside the mask.
 """
 
 from __future__ import annotations
@@ -23,13 +33,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
+from torch.utils.hooks import RemovableHandle
 
 from . import baselines
 from .api import caller_stacklevel, check_density, check_gain, check_generator, check_size
 from .densities import DISTRIBUTIONS, layer_densities
 from .init import check_conv_mode, sparse_orthogonal_block, sparse_orthogonal_weight
 from .layers import SUPPORTED, LayerWeight, find_layer_weights
-from .sharding import is_dtensor, like_dtensor, local_block
+from .sharding import check_same_draws, fsdp_parameters, is_dtensor, like_dtensor, local_block
 
 METHODS = ("eoi", "random", "orthogonal_masked", "ai", "svd_ai")
 
@@ -45,6 +56,32 @@ class FixedMask(nn.Module):
         return weight * self.mask
 
 
+def mask_buffer_name(attr: str) -> str:
+    """The buffer that holds the mask of an FSDP-managed weight `attr` (as
+    torch.nn.utils.prune names it)."""
+    return f"{attr}_mask"
+
+
+class ShardGradientMask:
+    """Post-accumulate-grad hook of an FSDP-managed (sharded) weight: zeroes the local
+    gradient shard outside the local mask shard. Reads the mask buffer from the module on
+    every call, so a mask loaded with load_state_dict is the one applied."""
+
+    def __init__(self, module: nn.Module, attr: str) -> None:
+        self.module = module
+        self.buffer = mask_buffer_name(attr)
+
+    def __call__(self, parameter: Tensor) -> None:
+        grad = parameter.grad
+        if grad is None:
+            return
+        mask = getattr(self.module, self.buffer)
+        with torch.no_grad():
+            (grad.to_local() if is_dtensor(grad) else grad).mul_(
+                mask.to_local() if is_dtensor(mask) else mask
+            )
+
+
 @dataclass
 class SparseModel:
     """The handle sparsify returns.
@@ -56,6 +93,8 @@ class SparseModel:
         method: the initialization method.
         info: per-method details: for "ai" and "svd_ai", {"isometry_error":
             {name: error reached}}.
+        hooks: {parameter name: gradient-mask hook} of FSDP-managed weights (their masks
+            are buffers "<weight>_mask", not parametrizations).
     """
 
     model: nn.Module
@@ -64,6 +103,7 @@ class SparseModel:
     method: str
     info: dict[str, Any] = field(default_factory=dict)
     layers: list[LayerWeight] = field(default_factory=list, repr=False)
+    hooks: dict[str, RemovableHandle] = field(default_factory=dict, repr=False)
 
     @property
     def density(self) -> float:
@@ -73,12 +113,17 @@ class SparseModel:
 
     def remove(self) -> nn.Module:
         """Removes the parametrizations, leaving the masked weights as plain parameters
-        (for export or dense fine-tuning). Returns the model."""
+        (for export or dense fine-tuning); for FSDP-managed weights, removes the gradient
+        hooks and mask buffers. Returns the model."""
         for layer in self.layers:
             if parametrize.is_parametrized(layer.module, layer.attr):
                 parametrize.remove_parametrizations(
                     layer.module, layer.attr, leave_parametrized=True
                 )
+            handle = self.hooks.pop(layer.name, None)
+            if handle is not None:
+                handle.remove()
+                delattr(layer.module, mask_buffer_name(layer.attr))
         return self.model
 
 
@@ -94,6 +139,7 @@ def sparsify(
     exact_density: bool = False,
     iterations: int | None = None,
     generator: torch.Generator | None = None,
+    check_ranks: bool = False,
 ) -> SparseModel:
     """Initializes every supported weight of `model` sparsely and fixes its mask.
 
@@ -101,6 +147,13 @@ def sparsify(
     per gate, MultiheadAttention per q/k/v). Other modules with weights are listed in a
     warning. Everything is validated and computed before the model is changed: an error
     leaves it as it was. Same-shape layers are initialized in one batched call.
+
+    Sharded models: weights and biases may be DTensors (Shard(0), Shard(1) or
+    Replicate() on a 1-D mesh, e.g. after tensor parallelism or FSDP2 fully_shard; a
+    model built on the meta device must be materialized with to_empty first). Each rank
+    computes only its shards, with no collective, and the masks are DTensors placed like
+    their weights; seed every rank alike. FSDP-managed weights keep their masks as
+    buffers and gradient hooks (see the module docstring).
 
     Args:
         model: the network, changed in place.
@@ -115,6 +168,9 @@ def sparsify(
         exact_density: EOI masks hold exactly round(density_l * numel) entries.
         iterations: gradient steps of "ai" (default 100) / projections of "svd_ai" (10).
         generator: source of all randomness (torch's default generator when None).
+        check_ranks: for sharded models, first compare a fingerprint of the generator
+            state and the arguments across ranks (one small all_gather, the only
+            collective) and raise ValueError on every rank if they differ.
 
     Returns:
         A SparseModel: .masks {parameter name: bool mask}, .densities, .info, .remove().
@@ -136,19 +192,32 @@ def sparsify(
     check_generator(generator)
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
+    if not isinstance(check_ranks, bool):
+        raise TypeError(f"check_ranks must be True or False, got {check_ranks!r}")
     layers, unsupported = find_layer_weights(model)
     if not layers:
         raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    fsdp = fsdp_parameters(model)
     for layer in layers:
-        if parametrize.is_parametrized(layer.module, layer.attr):
+        if parametrize.is_parametrized(layer.module, layer.attr) or (
+            mask_buffer_name(layer.attr) in layer.module._buffers
+        ):
             raise ValueError(
-                f"{layer.name} already has a parametrization (was the model sparsified "
-                "already? call .remove() on its SparseModel first)"
+                f"{layer.name} already has a mask (was the model sparsified already? call "
+                ".remove() on its SparseModel first)"
             )
         if not layer.parameter.is_floating_point():
             raise TypeError(f"{layer.name} must be floating point, got {layer.parameter.dtype}")
-        _check_sharding(layer)
+        _check_materialized(layer)
+        _check_sharding(layer, id(layer.parameter) in fsdp)
     densities = layer_densities(model, density, distribution)
+    if check_ranks:
+        arguments = (
+            method, gain, bias_std, conv_mode, exact_density, iterations,
+            [(layer.name, layer.shape, layer.groups, densities[layer.name]) for layer in layers],
+        )  # fmt: skip
+        tensors = [t for layer in layers for t in (layer.parameter, layer.bias_parameter)]
+        check_same_draws([t for t in tensors if t is not None], generator, arguments)
 
     # Compute everything, then change the model.
     weights, masks, info = _initialize(
@@ -160,8 +229,14 @@ def sparsify(
             _write(layer.parameter, weights[layer.name])
             if layer.bias is not None:
                 _write(layer.bias_parameter, biases[layer.bias_name])
+    hooks = {}
     for layer in layers:
-        parametrize.register_parametrization(layer.module, layer.attr, FixedMask(masks[layer.name]))
+        if id(layer.parameter) in fsdp:
+            hooks[layer.name] = _keep_mask_on_shards(layer, masks[layer.name])
+        else:
+            parametrize.register_parametrization(
+                layer.module, layer.attr, FixedMask(masks[layer.name])
+            )
     if unsupported:
         warnings.warn(
             f"sparsify left these modules dense (unsupported types; supported: {SUPPORTED}): "
@@ -169,7 +244,16 @@ def sparsify(
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-    return SparseModel(model, masks, densities, method, info, layers)
+    return SparseModel(model, masks, densities, method, info, layers, hooks)
+
+
+def _keep_mask_on_shards(layer: LayerWeight, mask: Tensor) -> RemovableHandle:
+    """An FSDP-managed weight keeps `mask` (a DTensor placed like it) as the buffer
+    <attr>_mask, and its gradient shard is masked after every reduce-scatter."""
+    layer.module.register_buffer(mask_buffer_name(layer.attr), mask)
+    return layer.parameter.register_post_accumulate_grad_hook(
+        ShardGradientMask(layer.module, layer.attr)
+    )
 
 
 def _check_bias_std(bias_std: object) -> float:
@@ -183,9 +267,26 @@ def _check_bias_std(bias_std: object) -> float:
     return float(bias_std)
 
 
-def _check_sharding(layer: LayerWeight) -> None:
-    """DTensor weights and biases: Shard(0), Shard(1) or Replicate() on a 1-D mesh
-    (raises before anything is computed)."""
+def _check_materialized(layer: LayerWeight) -> None:
+    """Masks are data: a meta weight would get a meta mask, left uninitialized by a later
+    to_empty. So a model built on the meta device is materialized first."""
+    weight = layer.parameter
+    local = weight.to_local() if is_dtensor(weight) else weight
+    if local.device.type == "meta":
+        raise ValueError(
+            f"{layer.name} is on the meta device: materialize the model first "
+            "(model.to_empty(device=...)), then sparsify it"
+        )
+
+
+def _check_sharding(layer: LayerWeight, fsdp_managed: bool) -> None:
+    """DTensor weights and biases: Shard(0), Shard(1) or Replicate() on a 1-D mesh; an
+    FSDP-managed weight must be sharded (raises before anything is computed)."""
+    if fsdp_managed and not is_dtensor(layer.parameter):
+        raise ValueError(
+            f"{layer.name} is managed by FSDP but unsharded (after a forward with "
+            "reshard_after_forward=False?): call model.reshard() first, then sparsify"
+        )
     for tensor in (layer.parameter, layer.bias_parameter):
         if tensor is not None and is_dtensor(tensor):
             local_block(tensor)

@@ -3,6 +3,7 @@ the relations between rows (speedups, floor ratios, slopes), the plot and the CL
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -25,6 +26,9 @@ TINY = bench.BenchConfig(
     svd_iterations=2,
     max_repeats=2,
     min_seconds=0.0,
+    sharding=((1, 48, 0.2), (3, 16, 0.3)),
+    sharding_worlds=(1, 2),
+    sharding_repeats=1,
 )
 
 ROW_KEYS = {
@@ -99,11 +103,15 @@ def test_json_schema_and_outputs(result, tmp_path):
         "rows",
         "slopes",
         "slope_density",
+        "sharding",
         "seconds",
     }
     assert {"platform", "processor", "torch", "eoi_ext", "build", "device"} <= set(data["machine"])
     assert data["config"]["sizes"] == list(TINY.sizes)
     assert all(set(row) == ROW_KEYS for row in data["rows"])
+    assert [(r["case"], r["ranks"]) for r in data["sharding"]] == [
+        ("48x48", 1), ("48x48", 2), ("3x(16x16)", 1), ("3x(16x16)", 2),
+    ]  # fmt: skip
     assert {row["method"] for row in data["rows"]} == set(
         bench.available_methods(torch.device("cpu"))
     )
@@ -111,9 +119,25 @@ def test_json_schema_and_outputs(result, tmp_path):
     for method in bench.available_methods(torch.device("cpu")):
         assert f"| {method} |" in table
     assert "skipped" in table and "log-log slope" in table
+    assert "Sharded initialization" in table and "| 3x(16x16) | 0.3 | 2 |" in table
     plot = tmp_path / "bench.png"
     bench.save_plot(result, str(plot))
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sharding_rows(result):
+    """Strong scaling: every (workload, world size) measured by spawned gloo processes,
+    with ratios to one rank."""
+    assert [(r.case, r.density, r.ranks) for r in result.sharding] == [
+        ("48x48", 0.2, 1), ("48x48", 0.2, 2), ("3x(16x16)", 0.3, 1), ("3x(16x16)", 0.3, 2),
+    ]  # fmt: skip
+    for one, two in (result.sharding[:2], result.sharding[2:]):
+        assert one.skipped is None and two.skipped is None
+        assert one.median_s > 0 and two.median_s > 0
+        assert one.speedup == 1.0
+        assert two.speedup == pytest.approx(one.median_s / two.median_s)
+        assert one.peak_mib >= 0 and two.peak_mib >= 0
+        assert one.memory_ratio in (None, 1.0)
 
 
 def test_python_backend_switch():
@@ -126,7 +150,8 @@ def test_python_backend_switch():
 
 
 def test_cli(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(bench.BenchConfig, "quick", classmethod(lambda cls, device="cpu": TINY))
+    config = dataclasses.replace(TINY, sharding=())  # the fixture covers the sharding rows
+    monkeypatch.setattr(bench.BenchConfig, "quick", classmethod(lambda cls, device="cpu": config))
     json_path, plot_path = tmp_path / "b.json", tmp_path / "b.png"
     argv = ["bench", "--quick", "--json", str(json_path), "--plot", str(plot_path)]
     assert main([*argv, "--no-progress"]) == 0

@@ -182,6 +182,7 @@ BAD_CALLS = [
     ("groups-float", _weight, 0.5, {"groups": 2.0}, TypeError, "groups"),
     ("groups-not-divisor", lambda: torch.randn(6, 8), 0.5, {"groups": 4}, ValueError, "groups"),
     ("conv-groups", lambda: torch.randn(6, 2, 3, 3), 0.5, {"groups": 4}, ValueError, "groups"),
+    ("check-ranks-int", _weight, 0.5, {"check_ranks": 1}, TypeError, "check_ranks"),
 ]
 
 

@@ -230,6 +230,7 @@ BAD = [
     ({"conv_mode": "full"}, ValueError, "conv_mode"),
     ({"generator": 3}, TypeError, "generator"),
     ({"iterations": -2}, ValueError, "iterations"),
+    ({"check_ranks": 1}, TypeError, "check_ranks must be True or False"),
     ({"distribution": "uniform_dense_ends", "density": 0.001}, ValueError, "dense first and last"),
     ({"distribution": {"9.weight": torch.ones(2, 2, dtype=torch.bool)}}, ValueError, "9.weight"),
 ]
@@ -256,8 +257,35 @@ def test_model_errors():
         sparsify("model", 0.5)
     model = mlp()
     sparsify(model, 0.5, distribution="uniform")
-    with pytest.raises(ValueError, match="already has a parametrization"):
+    with pytest.raises(ValueError, match="already has a mask"):
         sparsify(model, 0.5, distribution="uniform")
+
+
+def test_meta_models_are_materialized_first():
+    """A meta weight would get a meta mask that to_empty leaves uninitialized: sparsify
+    refuses it, and works after to_empty like on a model built in place."""
+    with torch.device("meta"):
+        model = mlp()
+    with pytest.raises(ValueError, match=r"1\.weight is on the meta device.*to_empty"):
+        sparsify(model, 0.5, distribution="uniform")
+    assert not any(isinstance(m, FixedMask) for m in model.modules())
+    model.to_empty(device="cpu")
+    sparse = sparsify(model, 0.5, distribution="uniform", generator=generator(3))
+    expected = sparsify(mlp(), 0.5, distribution="uniform", generator=generator(3))
+    for name, mask in expected.masks.items():
+        assert torch.equal(sparse.masks[name], mask)
+    assert torch.equal(model[1].weight, expected.model[1].weight)
+
+
+def test_check_ranks_without_shards_is_a_no_op():
+    """check_ranks only compares ranks of DTensor meshes: a plain model gets the same
+    result, with no process group needed."""
+    sparse = sparsify(
+        mlp(), 0.5, distribution="uniform", check_ranks=True,
+        generator=generator(4),
+    )  # fmt: skip
+    expected = sparsify(mlp(), 0.5, distribution="uniform", generator=generator(4))
+    assert all(torch.equal(sparse.masks[n], m) for n, m in expected.masks.items())
 
 
 def test_short_training_run_eoi_beats_random():
