@@ -107,8 +107,13 @@ class SparseModel:
 
     @property
     def density(self) -> float:
-        """Fraction of mask entries over all sparse weights."""
-        kept = sum(int(mask.count_nonzero()) for mask in self.masks.values())
+        """Fraction of mask entries over all sparse weights. With sharded (DTensor) masks
+        this sums the shards' counts across ranks (one all_reduce per mask): call it
+        on every rank."""
+        kept = 0
+        for mask in self.masks.values():
+            count = mask.count_nonzero()
+            kept += int(count.full_tensor() if is_dtensor(count) else count)
         return kept / sum(mask.numel() for mask in self.masks.values())
 
     def remove(self) -> nn.Module:

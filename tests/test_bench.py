@@ -137,7 +137,9 @@ def test_sharding_rows(result):
         assert one.speedup == 1.0
         assert two.speedup == pytest.approx(one.median_s / two.median_s)
         assert one.peak_mib >= 0 and two.peak_mib >= 0
+        assert two.floor_mib == pytest.approx(one.floor_mib / 2)  # float32 + bool per entry
         assert one.memory_ratio in (None, 1.0)
+    assert result.sharding[0].floor_mib == pytest.approx(48 * 48 * 5 / 2**20)
 
 
 def test_python_backend_switch():

@@ -243,6 +243,7 @@ def _fsdp_worker(rank: int, world: int, store: str) -> None:
         assert torch.allclose(model[i].weight.full_tensor(), want, atol=1e-6, rtol=0), where
         assert torch.equal(model[i].bias.full_tensor(), reference[i].bias.detach()), where
     assert "0.weight_mask" in model.state_dict(), where
+    assert sparse.density == expected.density, where
 
     _train(model)
     _train(reference)
