@@ -23,7 +23,8 @@ try:  # torch.distributed may be absent from some builds
 except ImportError:  # pragma: no cover
     DTensor = None  # type: ignore[assignment,misc]
 
-try:
+try:  # FSDP2; public here since torch 2.6 (its sharded gradients run post-accumulate-grad
+    # hooks since 2.5, which sparsify relies on)
     from torch.distributed.fsdp import FSDPModule
 except ImportError:  # pragma: no cover
     FSDPModule = None  # type: ignore[assignment,misc]

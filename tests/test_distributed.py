@@ -121,7 +121,8 @@ def _model() -> torch.nn.Module:
 def _sparsify_worker(rank: int, world: int, store: str) -> None:
     """sparsify on a model whose weights are DTensors (Shard(0), Shard(1), Replicate,
     sharded and replicated biases, a conv sharded by input channels) equals sparsify on
-    the plain model."""
+    the plain model; also when the model is built and sharded on the meta device, then
+    materialized with to_empty."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import Replicate, Shard, distribute_tensor
 
@@ -130,13 +131,14 @@ def _sparsify_worker(rank: int, world: int, store: str) -> None:
 
     _start(rank, world, store)
     mesh = init_device_mesh("cpu", (world,))
-    for method, bias_std in (("eoi", 0.1), ("random", 0.1), ("eoi", 0.0)):
+    for method, bias_std, meta in (("eoi", 0.1, False), ("random", 0.1, False), ("eoi", 0.0, True)):
         kwargs = {"distribution": "erk", "method": method, "bias_std": bias_std}
         reference = _model()
         expected = eoi_ext.sparsify(
             reference, 0.3, generator=torch.Generator().manual_seed(5), **kwargs
         )
-        model = _model()
+        with torch.device("meta" if meta else "cpu"):
+            model = _model()
         placements = {
             "0": Shard(0),
             "2": Shard(1),
@@ -147,19 +149,21 @@ def _sparsify_worker(rank: int, world: int, store: str) -> None:
         for name, placement in placements.items():
             module = model.get_submodule(name)
             module.weight = torch.nn.Parameter(
-                distribute_tensor(module.weight.detach(), mesh, [placement])
+                distribute_tensor(module.weight.detach(), mesh, [placement], src_data_rank=None)
             )
             bias_placement = (
                 placement if isinstance(placement, Replicate) or placement.dim == 0 else Replicate()
             )
             module.bias = torch.nn.Parameter(
-                distribute_tensor(module.bias.detach(), mesh, [bias_placement])
+                distribute_tensor(module.bias.detach(), mesh, [bias_placement], src_data_rank=None)
             )
+        if meta:
+            model.to_empty(device="cpu")
         with no_collectives():
             sparse = eoi_ext.sparsify(
                 model, 0.3, generator=torch.Generator().manual_seed(5), **kwargs
             )
-        where = f"world {world} rank {rank} {method}"
+        where = f"world {world} rank {rank} {method} meta={meta}"
         for layer, ref in zip(
             find_layer_weights(model)[0], find_layer_weights(reference)[0], strict=True
         ):
@@ -305,6 +309,9 @@ def _fsdp_worker(rank: int, world: int, store: str) -> None:
     _finish()
 
 
+@pytest.mark.skipif(
+    not hasattr(torch.distributed.fsdp, "fully_shard"), reason="FSDP2 is public from torch 2.6"
+)
 @pytest.mark.parametrize("world", [1, 2, 3, 4])
 def test_fsdp_meta_model_shards_equal_single_process(world):
     with tempfile.TemporaryDirectory() as folder:
