@@ -46,6 +46,11 @@ def check_dtype(dtype: object) -> torch.dtype:
     return dtype  # type: ignore[return-value]
 
 
+def check_flag(value: object, name: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def check_generator(generator: object) -> None:
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {generator!r}")

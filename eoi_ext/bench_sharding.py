@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .sharding import chunk_range
+
 
 @dataclass(frozen=True)
 class ShardingCase:
@@ -97,8 +99,8 @@ def _worker(rank: int, world: int, store: str, case: ShardingCase, repeats: int,
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     mesh = init_device_mesh("cpu", (world,))
     n = case.width
-    chunk = -(-n // world)
-    local_rows = max(0, min(n, (rank + 1) * chunk) - min(n, rank * chunk))
+    begin, end = chunk_range(n, world, rank)
+    local_rows = end - begin
     shape, stride = torch.Size((n, n)), (n, 1)
     weights = [
         DTensor.from_local(
@@ -151,9 +153,10 @@ def measure_sharding(
                 measured = [results.get() for _ in range(world)]
                 row.median_s = max(seconds for _, seconds, _ in measured)
                 row.peak_mib = max(mib for _, _, mib in measured)
-                rows_per_rank = -(-case.width // world)
-                # What a rank keeps: its float32 weights, and the mask of the layer being built.
-                shard = rows_per_rank * case.width
+                # What a rank keeps: its float32 weights, and the mask of the layer being
+                # built (rank 0 holds the largest shard).
+                begin, end = chunk_range(case.width, world, 0)
+                shard = (end - begin) * case.width
                 row.floor_mib = (case.layers * shard * 4 + shard) / 2**20
                 first = first or row
                 row.speedup = first.median_s / row.median_s

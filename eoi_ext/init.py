@@ -12,6 +12,7 @@ from . import givens
 from .api import (
     build_from_seeds,
     check_density,
+    check_flag,
     check_gain,
     check_generator,
     check_size,
@@ -92,8 +93,7 @@ def sparse_orthogonal_(
     check_generator(generator)
     check_conv_mode(conv_mode)
     groups = check_groups(groups, tensor)
-    if not isinstance(check_ranks, bool):
-        raise TypeError(f"check_ranks must be True or False, got {check_ranks!r}")
+    check_flag(check_ranks, "check_ranks")
     if is_dtensor(tensor):
         # Only this rank's shard is computed, written in place into the local tensor when
         # it is contiguous (no copy); no collective is issued.

@@ -34,6 +34,20 @@ def is_dtensor(tensor: object) -> bool:
     return DTensor is not None and isinstance(tensor, DTensor)
 
 
+def local(tensor: Tensor) -> Tensor:
+    """This rank's local tensor of a DTensor; any other tensor as it is."""
+    return tensor.to_local() if is_dtensor(tensor) else tensor
+
+
+def chunk_range(size: int, world: int, rank: int) -> tuple[int, int]:
+    """[begin, end) of rank's chunk of `size` entries over `world` ranks in torch.chunk's
+    layout (DTensor's and FSDP2's): chunks of ceil(size / world), the last ones shorter
+    or empty."""
+    chunk = -(-size // world)
+    begin = min(rank * chunk, size)
+    return begin, min(begin + chunk, size)
+
+
 def local_block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """(rows, cols) of the global weight held by this rank's shard of DTensor `tensor`
     (None: all of that dimension). Supports Shard(0), Shard(1) and Replicate() on a
@@ -53,23 +67,21 @@ def local_block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int]
             "(Partial and other shardings are not supported)"
         )
     size = tensor.shape[placement.dim]
-    world, rank = mesh.size(), mesh.get_local_rank()
-    chunk = -(-size // world)
-    begin = min(rank * chunk, size)
-    end = min(begin + chunk, size)
-    local = tensor.to_local().shape[placement.dim]
-    if local != end - begin:
+    world = mesh.size()
+    begin, end = chunk_range(size, world, mesh.get_local_rank())
+    held = tensor.to_local().shape[placement.dim]
+    if held != end - begin:
         raise ValueError(
-            f"the local shard has {local} entries along dim {placement.dim}, expected "
+            f"the local shard has {held} entries along dim {placement.dim}, expected "
             f"{end - begin} (torch.chunk layout of {size} over {world} ranks)"
         )
     return ((begin, end), None) if placement.dim == 0 else (None, (begin, end))
 
 
-def like_dtensor(local: Tensor, like: Tensor) -> Tensor:
-    """`local` (this rank's block) as a DTensor sharded like `like`, without communication."""
+def like_dtensor(block: Tensor, like: Tensor) -> Tensor:
+    """`block` (this rank's block) as a DTensor sharded like `like`, without communication."""
     return DTensor.from_local(
-        local,
+        block,
         like.device_mesh,
         like.placements,
         run_check=False,

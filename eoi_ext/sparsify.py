@@ -36,11 +36,25 @@ from torch.nn.utils import parametrize
 from torch.utils.hooks import RemovableHandle
 
 from . import baselines
-from .api import caller_stacklevel, check_density, check_gain, check_generator, check_size
+from .api import (
+    caller_stacklevel,
+    check_density,
+    check_flag,
+    check_gain,
+    check_generator,
+    check_size,
+)
 from .densities import DISTRIBUTIONS, layer_densities
 from .init import check_conv_mode, sparse_orthogonal_block, sparse_orthogonal_weight
 from .layers import SUPPORTED, LayerWeight, find_layer_weights
-from .sharding import check_same_draws, fsdp_parameters, is_dtensor, like_dtensor, local_block
+from .sharding import (
+    check_same_draws,
+    fsdp_parameters,
+    is_dtensor,
+    like_dtensor,
+    local,
+    local_block,
+)
 
 METHODS = ("eoi", "random", "orthogonal_masked", "ai", "svd_ai")
 
@@ -77,9 +91,7 @@ class ShardGradientMask:
             return
         mask = getattr(self.module, self.buffer)
         with torch.no_grad():
-            (grad.to_local() if is_dtensor(grad) else grad).mul_(
-                mask.to_local() if is_dtensor(mask) else mask
-            )
+            local(grad).mul_(local(mask))
 
 
 @dataclass
@@ -197,8 +209,7 @@ def sparsify(
     check_generator(generator)
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
-    if not isinstance(check_ranks, bool):
-        raise TypeError(f"check_ranks must be True or False, got {check_ranks!r}")
+    check_flag(check_ranks, "check_ranks")
     layers, unsupported = find_layer_weights(model)
     if not layers:
         raise ValueError(f"model has no supported layers ({SUPPORTED})")
@@ -276,8 +287,7 @@ def _check_materialized(layer: LayerWeight) -> None:
     """Masks are data: a meta weight would get a meta mask, left uninitialized by a later
     to_empty. So a model built on the meta device is materialized first."""
     weight = layer.parameter
-    local = weight.to_local() if is_dtensor(weight) else weight
-    if local.device.type == "meta":
+    if local(weight).device.type == "meta":
         raise ValueError(
             f"{layer.name} is on the meta device: materialize the model first "
             "(model.to_empty(device=...)), then sparsify it"
@@ -312,7 +322,7 @@ def _local(values: Tensor, like: Tensor) -> Tensor:
 def _write(parameter: Tensor, values: Tensor) -> None:
     """Copies values into the parameter: for a DTensor, values is this rank's block and
     goes into the local shard (no communication)."""
-    (parameter.to_local() if is_dtensor(parameter) else parameter).copy_(values)
+    local(parameter).copy_(values)
 
 
 def _initialize(
@@ -390,10 +400,10 @@ def _eoi_layer(
     parameter = layer.parameter
     if is_dtensor(parameter):
         rows, cols = local_block(parameter)
-        local = parameter.to_local()
+        shard = local(parameter)
         weight, mask = sparse_orthogonal_block(
             shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
-            exact_density=exact_density, dtype=local.dtype, device=local.device,
+            exact_density=exact_density, dtype=shard.dtype, device=shard.device,
             generator=generator, rows=rows, cols=cols,
         )  # fmt: skip
         return weight, like_dtensor(mask, parameter)
