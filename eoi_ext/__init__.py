@@ -4,13 +4,17 @@ Every sparse weight matrix is a product of random Givens rotations: exactly orth
 at any density, with its sparsity mask sampled together with its values (Nowak et al.,
 ICML 2024). Importing never fails because the compiled extension is missing: the
 pure-PyTorch fallback then runs (see eoi_ext.backend()).
+
+The library needs only torch and numpy. The experiment lab (the `eoi` command, demo,
+training, benchmarks) is eoi_ext.lab, with the extra ``pip install "eoi_ext[lab]"``.
 """
 
-from . import baselines, givens, init, layers, metrics, models
-from ._extension import backend, build_info, use_python_backend
-from .api import sparse_orthogonal, sparse_orthogonal_batch
+from . import baselines, givens, init, layers, metrics
+from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
-from .sparsify import SparseModel, sparsify
+from .matrices import sparse_orthogonal, sparse_orthogonal_batch
+from .sparse_model import SparseModel
+from .sparsify import sparsify
 
 __version__ = "0.1.0"
 
@@ -25,7 +29,6 @@ __all__ = [
     "layer_densities",
     "layers",
     "metrics",
-    "models",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",
     "sparsify",

@@ -1,4 +1,5 @@
-"""The initializations EOI is compared with (DESIGN.md 1.8), in the shape sparsify uses.
+"""The initializations EOI is compared with, in the shape sparsify uses
+(docs/algorithm.md, "Baselines").
 
 Every builder returns new (weights, masks) stacks of shape (count, *shape) for `count`
 weights of one shape whose rows form `groups` blocks (conv groups, RNN gates, q/k/v):
@@ -20,6 +21,17 @@ import math
 
 import torch
 from torch import Tensor
+
+__all__ = [
+    "AI_STEPS",
+    "SVD_ITERATIONS",
+    "approximate_isometry",
+    "isometry_errors",
+    "orthogonal_masked",
+    "random_masks",
+    "random_sparse",
+    "svd_isometry",
+]
 
 AI_STEPS = 100
 AI_LEARNING_RATE = 0.1

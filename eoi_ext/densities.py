@@ -1,4 +1,4 @@
-"""Layer-wise densities for a whole model (DESIGN.md 1.7)."""
+"""Layer-wise densities for a whole model (docs/algorithm.md, "Layer-wise densities")."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Mapping
 
 from torch import Tensor, nn
 
-from .api import check_density
+from .checks import check_choice, check_density
 from .layers import SUPPORTED, LayerWeight, find_layer_weights
+
+__all__ = ["DISTRIBUTIONS", "layer_densities"]
 
 DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends")
 
@@ -44,11 +46,7 @@ def layer_densities(
         raise ValueError(f"model has no supported layers ({SUPPORTED})")
     if isinstance(distribution, Mapping):
         return _from_masks(layers, distribution)
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(
-            f"distribution must be one of {', '.join(DISTRIBUTIONS)} or a mapping of masks, "
-            f"got {distribution!r}"
-        )
+    check_choice(distribution, DISTRIBUTIONS, "distribution", also="a mapping of masks")
     density = check_density(density)
     sizes = {layer.name: math.prod(layer.shape) for layer in layers}
     if distribution == "uniform":

@@ -1,12 +1,12 @@
 """Which weights of a model EOI initializes, and how each is split into matrices.
 
-A model's supported weights (DESIGN.md 1.5, 1.6) are found by module type:
-nn.Linear (:math:`(out, in)`), nn.ConvNd and nn.ConvTransposeNd (a kernel per group of
-the first dimension), nn.RNN / nn.LSTM / nn.GRU (``weight_ih_l*``, ``weight_hh_l*`` as
-1 / 4 / 3 gate blocks, ``weight_hr_l*``) and nn.MultiheadAttention (the packed
-``in_proj_weight`` as q, k, v blocks, or the separate q/k/v weights; its out_proj is an
-nn.Linear). Anything else that owns a parameter with 2 or more dimensions is reported as
-unsupported, never skipped silently.
+A model's supported weights are found by module type (docs/algorithm.md, "Convolutions"
+and "Recurrent and attention layers"): nn.Linear (:math:`(out, in)`), nn.ConvNd and
+nn.ConvTransposeNd (a kernel per group of the first dimension), nn.RNN / nn.LSTM /
+nn.GRU (``weight_ih_l*``, ``weight_hh_l*`` as 1 / 4 / 3 gate blocks, ``weight_hr_l*``)
+and nn.MultiheadAttention (the packed ``in_proj_weight`` as q, k, v blocks, or the
+separate q/k/v weights; its out_proj is an nn.Linear). Anything else that owns a
+parameter with 2 or more dimensions is reported as unsupported, never skipped silently.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
+
+__all__ = ["SUPPORTED", "LayerWeight", "find_layer_weights"]
 
 RNN_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 SUPPORTED = "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, RNN, LSTM, GRU, MultiheadAttention"

@@ -12,6 +12,16 @@ from torch import Tensor, nn
 if TYPE_CHECKING:
     from .layers import LayerWeight
 
+__all__ = [
+    "conv_orthogonality_error",
+    "jacobian_singular_values",
+    "layer_norms",
+    "layer_orthogonality_error",
+    "mask_densities",
+    "orthogonality_error",
+    "orthogonality_errors",
+]
+
 
 def orthogonality_error(weight: Tensor, gain: float = 1.0) -> float:
     """max |W W^T - gain^2 I| on the smaller side of W, computed in float64.

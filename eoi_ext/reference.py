@@ -1,4 +1,4 @@
-"""The published EOI algorithm, written out as plainly as possible (DESIGN.md 1.1, 1.8).
+"""The published EOI algorithm, written out as plainly as possible (docs/algorithm.md, "Baselines").
 
 This is the ``reference`` baseline: a deliberately faithful reimplementation of the
 algorithm of Nowak et al. (ICML 2024) as published. It keeps the dense matrix

@@ -29,6 +29,16 @@ try:  # FSDP2; public here since torch 2.6 (its sharded gradients run post-accum
 except ImportError:  # pragma: no cover
     FSDPModule = None  # type: ignore[assignment,misc]
 
+__all__ = [
+    "check_same_draws",
+    "chunk_range",
+    "fsdp_parameters",
+    "is_dtensor",
+    "like_dtensor",
+    "local",
+    "local_block",
+]
+
 
 def is_dtensor(tensor: object) -> bool:
     return DTensor is not None and isinstance(tensor, DTensor)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up .venv (torch 2.13.0 CPU, the test tools) and builds eoi_ext into it in place.
+# Sets up .venv (torch 2.13.0 CPU, the lab extra, the test tools) and builds eoi_ext into
+# it in place.
 # Idempotent: a second run only rebuilds what changed. VENV=path overrides .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +13,5 @@ fi
 "$VENV/bin/python" -m pip install -q torch==2.13.0
 "$VENV/bin/python" -m pip install -q numpy ninja setuptools wheel
 # --no-build-isolation: compile against the torch installed above.
-"$VENV/bin/python" -m pip install -q --no-build-isolation -e ".[test]"
+"$VENV/bin/python" -m pip install -q --no-build-isolation -e ".[lab,test]"
 "$VENV/bin/python" -c "import eoi_ext; print('eoi_ext backend:', eoi_ext.backend())"

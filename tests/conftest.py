@@ -7,7 +7,7 @@ compare the two backends directly skip when the extension is not loaded.
 The helpers here are deliberately independent of the code under test: orthogonality is
 measured in float64 from the produced W, and the stopping rule is re-derived from the
 rotation stream with a separate bitset replay (only the stream itself,
-eoi_ext.fallback.random_stream, is shared, because it *is* the sampling contract).
+eoi_ext.random_stream, is shared, because it *is* the sampling contract).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import eoi_ext
-from eoi_ext.fallback.random_stream import draw_rotations
+from eoi_ext.random_stream import draw_rotations
 
 # Orthogonality bounds (max |W W^T - gain^2 I| / gain^2), by output dtype.
 ORTHO_TOL = {
@@ -67,7 +67,7 @@ def assert_zero_outside_mask(W: torch.Tensor, M: torch.Tensor) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Independent replay of the stopping rule (DESIGN.md 1.1, 1.2)
+# Independent replay of the stopping rule (docs/algorithm.md, "Stopping rule")
 # ---------------------------------------------------------------------------------------
 
 

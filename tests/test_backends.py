@@ -1,6 +1,6 @@
-"""Backends (DESIGN.md 2): the compiled ops agree with the pure-PyTorch fallback, the
-lower-level eoi_ext.givens API (levels, row ranges), eoi_ext.backend(), opcheck and
-torch.compile of the ops.
+"""Backends (docs/backends.md): the compiled ops agree with the pure-PyTorch fallback, the
+lower-level eoi_ext.givens API (levels, blocks), eoi_ext.backend(), the thread-safe
+override, opcheck and torch.compile of the ops.
 
 Not parametrized over backends: CI runs the suite once with EOI_EXT_BACKEND=ext and once
 with EOI_EXT_BACKEND=python. Tests calling eoi_ext.ops directly skip without the extension.
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
+import threading
 
 import pytest
 import torch
@@ -96,6 +99,61 @@ def test_build_info():
         assert bool(info["cuda_archs"]) == has_cuda
     else:
         assert isinstance(info["reason"], str) and info["reason"]
+
+
+def test_kernels_follow_the_backend():
+    from eoi_ext import fallback, ops
+    from eoi_ext.backends import kernels
+
+    assert kernels("meta") is fallback
+    assert kernels("cpu") is (ops if extension_loaded() else fallback)
+    with eoi_ext.use_python_backend():
+        assert kernels("cpu") is fallback
+        with eoi_ext.use_python_backend():  # nested blocks restore the outer state
+            pass
+        assert eoi_ext.backend("cpu") == "python"
+    assert eoi_ext.backend("cpu") == ("cpu-ext" if extension_loaded() else "python")
+
+
+def test_python_backend_override_is_per_thread():
+    """A thread inside use_python_backend() leaves other threads on their backend."""
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def forced() -> None:
+        with eoi_ext.use_python_backend():
+            seen["forced"] = eoi_ext.backend("cpu")
+            entered.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=forced)
+    thread.start()
+    try:
+        assert entered.wait(timeout=30)
+        seen["other"] = eoi_ext.backend("cpu")
+    finally:
+        release.set()
+        thread.join()
+    assert seen["forced"] == "python"
+    assert seen["other"] == ("cpu-ext" if extension_loaded() else "python")
+
+
+@requires_extension
+def test_fake_kernels_are_registered_at_import():
+    """`import eoi_ext` alone registers the fake kernels: the ops run on meta tensors in a
+    fresh process that never touched eoi_ext.givens."""
+    code = (
+        "import torch, eoi_ext\n"
+        "offsets = torch.empty(3, dtype=torch.int64, device='meta')\n"
+        "pairs = torch.empty(5, 2, dtype=torch.int32, device='meta')\n"
+        "levels = torch.ops.eoi_ext.rotation_levels(offsets, pairs, 9)\n"
+        "assert levels.shape == (5,) and levels.device.type == 'meta', levels\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,9 +301,8 @@ def test_top_up_masks_agree(rows, cols, density, fraction):
 @requires_extension
 @pytest.mark.parametrize("exact_density", [False, True])
 @pytest.mark.parametrize(("rows", "cols", "density"), CASES, ids=CASE_IDS)
-def test_givens_pipeline_agrees(rows, cols, density, exact_density, monkeypatch):
+def test_givens_pipeline_agrees(rows, cols, density, exact_density):
     """The whole public pipeline, forced onto each backend, gives the same matrices."""
-    from eoi_ext import _extension
 
     def build():
         weights, masks = eoi_ext.sparse_orthogonal_batch(
@@ -267,8 +324,8 @@ def test_givens_pipeline_agrees(rows, cols, density, exact_density, monkeypatch)
         return weights, masks, plan
 
     ext_W, ext_M, ext_plan = build()
-    monkeypatch.setattr(_extension, "backend", lambda device="cpu": "python")
-    py_W, py_M, py_plan = build()
+    with eoi_ext.use_python_backend():
+        py_W, py_M, py_plan = build()
     assert torch.equal(ext_plan.offsets, py_plan.offsets)
     assert torch.equal(ext_M, py_M), "masks differ between cpu-ext and python"
     diff = (ext_W - py_W).abs().max().item()
@@ -276,7 +333,7 @@ def test_givens_pipeline_agrees(rows, cols, density, exact_density, monkeypatch)
 
 
 # ---------------------------------------------------------------------------------------
-# Levels (DESIGN.md 1.3)
+# Levels (docs/levels.md)
 # ---------------------------------------------------------------------------------------
 
 
@@ -319,7 +376,7 @@ def test_rotation_levels_are_disjoint_asap(rows, cols, density):
 
 
 def test_levels_are_few():
-    """1024x1024 at 0.1: about 2,400 rotations in a few dozen levels (DESIGN.md 1.3)."""
+    """1024x1024 at 0.1: about 2,400 rotations in a few dozen levels (docs/levels.md)."""
     plan = givens.sample_plan(1024, 1024, 0.1, generator=torch.Generator().manual_seed(0))
     R = int(plan.rotation_counts[0])
     depth = int(givens.rotation_levels(plan).max()) + 1
@@ -356,13 +413,15 @@ def test_apply_plan_equals_sequential_rotations(rows, cols, density):
 
 
 # ---------------------------------------------------------------------------------------
-# The givens API: row ranges
+# The givens API: blocks of rows of A (W's rows, or W's columns when tall)
 # ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(("rows", "cols", "density"), CASES, ids=CASE_IDS)
-def test_row_range_is_slice_of_full(rows, cols, density, dtype):
+def test_rows_of_a_are_slices_of_full(rows, cols, density, dtype):
+    """A block of whole rows of A is computed from the same rows as the whole matrix:
+    bit-identical to the slice."""
     plan = givens.sample_plan(
         rows, cols, density, count=2, generator=torch.Generator().manual_seed(12)
     )
@@ -370,8 +429,9 @@ def test_row_range_is_slice_of_full(rows, cols, density, dtype):
     full_M = givens.support_mask(plan)
     assert full_W.shape == (2, rows, cols) and full_M.shape == (2, rows, cols)
     for begin, end in row_ranges(plan.n):
-        part_W = givens.apply_plan(plan, dtype=dtype, gain=0.5, row_range=(begin, end))
-        part_M = givens.support_mask(plan, row_range=(begin, end))
+        span = {"col_range" if plan.transposed else "row_range": (begin, end)}
+        part_W = givens.apply_plan(plan, dtype=dtype, gain=0.5, **span)
+        part_M = givens.support_mask(plan, **span)
         expected_shape = (2, rows, end - begin) if plan.transposed else (2, end - begin, cols)
         assert part_W.shape == expected_shape and part_M.shape == expected_shape
         assert torch.equal(part_W, row_block(full_W, plan, begin, end)), (
@@ -382,14 +442,18 @@ def test_row_range_is_slice_of_full(rows, cols, density, dtype):
         )
 
 
-@pytest.mark.parametrize("row_range", [(-1, 2), (3, 2), (0, 11), (11, 11), (5, 20)])
+@pytest.mark.parametrize("name", ["row_range", "col_range"])
 @pytest.mark.parametrize(("rows", "cols"), [(10, 30), (30, 10)])
-def test_bad_row_range(rows, cols, row_range):
+def test_bad_block(rows, cols, name):
     plan = givens.sample_plan(rows, cols, 0.3, generator=torch.Generator().manual_seed(0))
-    with pytest.raises(ValueError, match="row_range"):
-        givens.apply_plan(plan, row_range=row_range)
-    with pytest.raises(ValueError, match="row_range"):
-        givens.support_mask(plan, row_range=row_range)
+    size = rows if name == "row_range" else cols
+    for span in [(-1, 2), (3, 2), (0, size + 1), (size + 1, size + 1)]:
+        with pytest.raises(ValueError, match=name):
+            givens.apply_plan(plan, **{name: span})
+        with pytest.raises(ValueError, match=name):
+            givens.support_mask(plan, **{name: span})
+    with pytest.raises(TypeError, match=name):
+        givens.apply_plan(plan, **{name: (0, 1.5)})
 
 
 def test_plan_properties():

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 import eoi_ext
-from eoi_ext import bench
-from eoi_ext.cli import main
+from eoi_ext.lab import bench
+from eoi_ext.lab.cli import main
+from eoi_ext.lab.output import write_json
 
 TINY = bench.BenchConfig(
     sizes=(32, 64, 96),
@@ -93,7 +94,7 @@ def test_slopes(result):
 
 def test_json_schema_and_outputs(result, tmp_path):
     path = tmp_path / "bench.json"
-    bench.write_json(result, str(path))
+    write_json(result.to_json(), str(path))
     data = json.loads(path.read_text())
     assert data["schema"] == "eoi-bench/1"
     assert set(data) == {

@@ -1,6 +1,7 @@
-"""Blocks of W and of its mask built alone (eoi_ext.givens.weight_block / mask_block, and
-row_range= / col_range= of the API): equal to slices of the whole matrix, on every
-backend, for row and column shards of any world size, exact density included."""
+"""Blocks of W and of its mask built alone (row_range= / col_range= of
+eoi_ext.givens.apply_plan / support_mask / top_up_, of the API and of the construction
+pipeline eoi_ext.build): equal to slices of the whole matrix, on every backend, for row
+and column shards of any world size, exact density and conv kernels included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import torch
 
 import eoi_ext
 from eoi_ext import givens
+from eoi_ext.backends import kernels
+from eoi_ext.build import build
+from eoi_ext.spec import WeightSpec
 
 SHAPES = [(70, 130), (130, 70), (64, 64), (1, 40), (40, 1), (200, 33)]
 
@@ -34,12 +38,13 @@ def test_blocks_equal_slices(rows, cols):
     full, mask = givens.apply_plan(plan), givens.support_mask(plan)
     for r in spans(rows):
         for c in spans(cols):
-            block = givens.weight_block(plan, rows=r, cols=c, gain=1.5)
+            block = givens.apply_plan(plan, row_range=r, col_range=c, gain=1.5)
             assert block.shape == (3, r[1] - r[0], c[1] - c[0])
             expected = 1.5 * full[:, r[0] : r[1], c[0] : c[1]]
             assert torch.allclose(block, expected, atol=1e-6, rtol=0), (r, c)
             assert torch.equal(
-                givens.mask_block(plan, rows=r, cols=c), mask[:, r[0] : r[1], c[0] : c[1]]
+                givens.support_mask(plan, row_range=r, col_range=c),
+                mask[:, r[0] : r[1], c[0] : c[1]],
             )
 
 
@@ -49,10 +54,10 @@ def test_column_blocks_use_the_adjoint_plan():
     plan = givens.sample_plan(64, 64, 0.3, count=2, generator=generator(2))
     offsets, pairs, cos_sin = givens.adjoint_rotations(plan)
     b = torch.empty(2, 64, 64, dtype=torch.float64)
-    givens._implementation("cpu").apply_plans(offsets, pairs, cos_sin, 64, 0, 64, False, 1.0, b)
+    kernels("cpu").apply_plans(offsets, pairs, cos_sin, 64, 0, 64, False, 1.0, b)
     a = givens.apply_plan(plan, dtype=torch.float64)
     assert torch.allclose(b, a.transpose(1, 2), atol=1e-12, rtol=0)
-    block = givens.weight_block(plan, rows=(0, 64), cols=(10, 12), dtype=torch.float64)
+    block = givens.apply_plan(plan, col_range=(10, 12), dtype=torch.float64)
     assert torch.allclose(block, a[:, :, 10:12], atol=1e-12, rtol=0)
 
 
@@ -67,9 +72,9 @@ def test_shards_reassemble_the_matrix(rows, cols, world):
         for shard in shards(size, world):
             # Every rank derives the same plan from the same seeds: nothing is communicated.
             own = givens.plan_from_seeds(seeds.clone(), rows, cols, 0.1)
-            kwargs = {"rows": shard} if dim == 1 else {"cols": shard}
-            parts.append(givens.weight_block(own, **kwargs))
-            mask_parts.append(givens.mask_block(own, **kwargs))
+            kwargs = {"row_range": shard} if dim == 1 else {"col_range": shard}
+            parts.append(givens.apply_plan(own, **kwargs))
+            mask_parts.append(givens.support_mask(own, **kwargs))
         assert torch.allclose(torch.cat(parts, dim), full, atol=1e-6, rtol=0)
         assert torch.equal(torch.cat(mask_parts, dim), mask)
 
@@ -78,19 +83,19 @@ def test_shards_reassemble_the_matrix(rows, cols, world):
 def test_exact_density_blocks(rows, cols):
     plan = givens.sample_plan(rows, cols, 0.2, count=3, exact_density=True, generator=generator(4))
     target = round(0.2 * rows * cols)
-    full = givens.top_up_mask_(plan, givens.support_mask(plan), target)
-    positions = givens.top_up_positions(plan, target)
     support = givens.support_mask(plan)
+    full = givens.top_up_(support.clone(), plan.seeds, target)  # whole masks: the op
+    assert bool((full | support).eq(full).all()), "the top-up removed support positions"
     for b in range(3):
-        assert int(support[b].sum()) + len(positions[b]) == max(target, int(support[b].sum()))
-        rebuilt = support[b].clone().view(-1)
-        rebuilt[positions[b]] = True
-        assert torch.equal(rebuilt.view(rows, cols), full[b])
+        assert int(full[b].sum()) == max(target, int(support[b].sum()))
     for r in spans(rows):
         for c in spans(cols):
-            block = givens.mask_block(plan, rows=r, cols=c)
-            givens.top_up_block_(plan, block, target, rows=r, cols=c)
+            # A block: the stream replayed against the plan's support bitsets.
+            block = givens.support_mask(plan, row_range=r, col_range=c)
+            givens.top_up_(block, plan.seeds, target, held=plan, row_range=r, col_range=c)
             assert torch.equal(block, full[:, r[0] : r[1], c[0] : c[1]])
+    with pytest.raises(ValueError, match="held"):
+        givens.top_up_(block, plan.seeds, target, row_range=(0, 1))
 
 
 @pytest.mark.parametrize("exact_density", [False, True])
@@ -137,17 +142,13 @@ def test_bad_ranges(kwargs, match):
 )
 def test_weight_blocks_equal_slices(shape, groups, conv_mode, exact):
     """Blocks of whole weights (conv kernels with their top-up replayed, RNN-style
-    groups) from the same generator state as the unsharded initializer."""
-    from eoi_ext.init import sparse_orthogonal_block, sparse_orthogonal_weight
-
-    kwargs = {"conv_mode": conv_mode, "groups": groups, "exact_density": exact, "gain": 1.1}
-    w, m = sparse_orthogonal_weight(shape, 0.3, generator=generator(3), **kwargs)
+    groups, several weights per call) from the same generator state as the whole ones."""
+    spec = WeightSpec(shape, 0.3, gain=1.1, conv_mode=conv_mode, groups=groups, exact_density=exact)
+    w, m = build(spec, count=2, generator=generator(3))
     for rows in [None, (1, min(5, shape[0])), (0, 0), (shape[0] - 1, shape[0])]:
         for cols in [None, (2, 4), (0, 1)]:
-            bw, bm = sparse_orthogonal_block(
-                shape, 0.3, generator=generator(3), rows=rows, cols=cols, **kwargs
-            )
+            bw, bm = build(spec, count=2, generator=generator(3), row_range=rows, col_range=cols)
             r0, r1 = rows or (0, shape[0])
             c0, c1 = cols or (0, shape[1])
-            assert torch.allclose(bw, w[0, r0:r1, c0:c1], atol=1e-6, rtol=0), (rows, cols)
-            assert torch.equal(bm, m[0, r0:r1, c0:c1]), (rows, cols)
+            assert torch.allclose(bw, w[:, r0:r1, c0:c1], atol=1e-6, rtol=0), (rows, cols)
+            assert torch.equal(bm, m[:, r0:r1, c0:c1]), (rows, cols)

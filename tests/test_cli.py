@@ -1,4 +1,5 @@
-"""The `eoi` command line: `eoi info` output and its argument errors."""
+"""The `eoi` command line (eoi_ext.lab.cli): output, flag errors before anything runs,
+and the lab extra."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 import torch
 
 import eoi_ext
-from eoi_ext.cli import main
+from eoi_ext.lab import cli
+from eoi_ext.lab.cli import main
 
 
 def test_info_reports_backend_and_a_stack(capsys):
@@ -25,9 +27,12 @@ def test_info_reports_backend_and_a_stack(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["info", "--density", "1.5"], "density must be in (0, 1]"),
-        (["info", "--layers", "0"], "--layers must be an integer >= 1"),
-        (["info", "--device", "xpu:x"], "--device must be"),
+        (["info", "--density", "1.5"], "argument --density: must be a density in (0, 1]"),
+        (["info", "--density", "nan"], "argument --density: must be a density in (0, 1]"),
+        (["info", "--layers", "0"], "argument --layers: must be an integer >= 1"),
+        (["info", "--width", "x"], "argument --width: must be an integer >= 1"),
+        (["info", "--device", "xpu:x"], "argument --device: must be cpu or cuda"),
+        (["info", "--device", "meta"], "argument --device: must be cpu or cuda"),
     ],
 )
 def test_info_bad_arguments(argv, message, capsys):
@@ -79,11 +84,16 @@ def test_train_writes_metrics(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--model", "cnn"], "--model cnn needs image data"),
-        (["train", "--data", "mnist"], "--root must name a local torchvision root"),
-        (["train", "--epochs", "0"], "--epochs must be a positive number"),
+        (["train", "--model", "cnn"], "--model cnn needs image data (--data mnist or cifar10)"),
+        (["train", "--data", "mnist"], "--data mnist needs --root"),
+        (["train", "--data", "mnist", "--root", "/no/such/dir"], "--root '/no/such/dir' is not"),
+        (["train", "--epochs", "0"], "argument --epochs: must be a positive number"),
+        (["train", "--lr", "inf"], "argument --lr: must be a positive number"),
+        (["train", "--bias-std", "-1"], "argument --bias-std: must be a finite number >= 0"),
+        (["train", "--gain", "nan"], "argument --gain: must be a finite number"),
         (["train", "--method", "magic"], "invalid choice"),
-        (["demo", "--steps", "0"], "--steps must be an integer >= 1"),
+        (["train", "--activation", "gelu"], "invalid choice"),
+        (["demo", "--steps", "0"], "argument --steps: must be an integer >= 1"),
     ],
 )
 def test_train_and_demo_bad_arguments(argv, message, capsys):
@@ -91,3 +101,42 @@ def test_train_and_demo_bad_arguments(argv, message, capsys):
         main([*argv, "--no-progress"])
     assert raised.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_root_without_the_dataset(tmp_path, capsys):
+    """A root that does not hold the files is a usage error naming --root (never a
+    download); needs torchvision, which the CPU test venv may lack."""
+    pytest.importorskip("torchvision")
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--data", "mnist", "--root", str(tmp_path), "--no-progress"])
+    assert raised.value.code == 2
+    assert "--root: mnist was not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "bench"])
+def test_commands_name_the_missing_extra(command, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "missing_extra", lambda: ["matplotlib", "tqdm"])
+    with pytest.raises(SystemExit) as raised:
+        main([command])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert f"eoi {command} needs the lab extra (matplotlib, tqdm not installed)" in err
+    assert 'pip install "eoi_ext[lab]"' in err
+
+
+def test_info_needs_no_extra(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "missing_extra", lambda: ["scikit-learn", "matplotlib", "tqdm"])
+    assert main(["info", "--layers", "2", "--width", "8"]) == 0
+    assert "initialized 2 layers" in capsys.readouterr().out
+
+
+def test_library_errors_are_not_turned_into_usage_errors(monkeypatch):
+    """After the flags are checked, an error is a failure with its traceback, not a usage
+    message that hides where it came from."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("an internal failure")
+
+    monkeypatch.setattr(cli, "run_info", broken)
+    with pytest.raises(ValueError, match="an internal failure"):
+        main(["info"])

@@ -12,9 +12,12 @@ from conftest import assert_orthogonal, assert_zero_outside_mask
 from torch import nn
 from torch.nn import functional as F
 
-from eoi_ext.init import conv_centre, sparse_orthogonal_, sparse_orthogonal_weight
+from eoi_ext.build import build
+from eoi_ext.conv import centre as conv_centre
+from eoi_ext.init import sparse_orthogonal_
 from eoi_ext.layers import find_layer_weights
 from eoi_ext.metrics import conv_orthogonality_error
+from eoi_ext.spec import WeightSpec
 
 CONV_SHAPES = [
     (16, 8, 3),  # Conv1d, expanding
@@ -134,15 +137,17 @@ def test_gate_and_qkv_blocks_are_orthogonal(module, attr, gates, make_generator)
      ((8, 4, 3), 1, "delta_more"), ((6, 6, 3, 3), 1, "structured")],
 )  # fmt: skip
 def test_batch_equals_consecutive_calls(shape, groups, conv_mode, make_generator):
-    kwargs = {"groups": groups, "conv_mode": conv_mode, "gain": 1.2}
-    weights, masks = sparse_orthogonal_weight(
-        shape, 0.3, count=3, generator=make_generator(7), **kwargs
-    )
+    spec = WeightSpec(shape, 0.3, groups=groups, conv_mode=conv_mode, gain=1.2)
+    weights, masks = build(spec, count=3, generator=make_generator(7))
     assert weights.shape == (3, *shape) and masks.shape == (3, *shape)
     g = make_generator(7)
     for b in range(3):
-        w, m = sparse_orthogonal_weight(shape, 0.3, generator=g, **kwargs)
+        w, m = build(spec, generator=g)
         assert torch.equal(w[0], weights[b]) and torch.equal(m[0], masks[b])
+    # In place, as init.sparse_orthogonal_ does: the same weights, no temporary.
+    out = torch.empty(1, *shape)
+    w, m = build(spec, generator=make_generator(7), out=out)
+    assert w is out and torch.equal(out[0], weights[0]) and torch.equal(m[0], masks[0])
 
 
 def test_find_layer_weights_reports_unsupported():

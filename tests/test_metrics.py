@@ -1,4 +1,4 @@
-"""eoi_ext.metrics and eoi_ext.models."""
+"""eoi_ext.metrics and the lab's models (eoi_ext.lab.models)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 import eoi_ext
+from eoi_ext.lab.models import deep_mlp, vanilla_cnn
 from eoi_ext.metrics import (
     conv_orthogonality_error,
     jacobian_singular_values,
@@ -15,7 +16,6 @@ from eoi_ext.metrics import (
     orthogonality_error,
     orthogonality_errors,
 )
-from eoi_ext.models import deep_mlp, vanilla_cnn
 
 
 def generator(seed: int = 0) -> torch.Generator:

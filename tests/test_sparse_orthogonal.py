@@ -260,7 +260,7 @@ def test_top_up_positions_are_uniform():
         givens.sample_plan(40, 40, 0.5, generator=torch.Generator().manual_seed(s)) for s in (1, 2)
     ]
     masks = [
-        givens.top_up_mask_(plan, torch.zeros(1, 40, 40, dtype=torch.bool), 400)[0]
+        givens.top_up_(torch.zeros(1, 40, 40, dtype=torch.bool), plan.seeds, 400)[0]
         for plan in plans
     ]
     for mask in masks:

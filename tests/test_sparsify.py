@@ -15,12 +15,14 @@ from torch.nn.utils import parametrize
 import eoi_ext
 from eoi_ext import sparsify
 from eoi_ext.init import sparse_orthogonal_
+from eoi_ext.lab.models import deep_mlp
+from eoi_ext.methods import METHODS
 from eoi_ext.metrics import orthogonality_errors
-from eoi_ext.sparsify import METHODS, FixedMask
+from eoi_ext.sparse_model import FixedMask
 
 
 def mlp(depth: int = 4, width: int = 24) -> nn.Sequential:
-    return eoi_ext.models.deep_mlp(depth, width, "tanh", in_features=16, out_features=5)
+    return deep_mlp(depth, width, "tanh", in_features=16, out_features=5)
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -291,14 +293,14 @@ def test_check_ranks_without_shards_is_a_no_op():
 def test_short_training_run_eoi_beats_random():
     """The paper's effect at a small scale: a 100-layer tanh MLP (width 32, density 0.125,
     dense ends) trains on digits with EOI and stays near chance with random sparse init."""
-    from eoi_ext.data import load_digits
-    from eoi_ext.training import train
+    from eoi_ext.lab.data import load_digits
+    from eoi_ext.lab.training import train
 
     data = load_digits()
     accuracy = {}
     for method in ("eoi", "random"):
         g = generator(0)
-        model = eoi_ext.models.deep_mlp(100, 32, "tanh", in_features=64, out_features=10)
+        model = deep_mlp(100, 32, "tanh", in_features=64, out_features=10)
         sparsify(
             model, 0.125, distribution="uniform_dense_ends", method=method,
             gain=1.0247, bias_std=0.00448, generator=g,

@@ -3,7 +3,7 @@
 The compiled kernel walks each tile of rows through the rotations in order. Here all
 rows of all matrices are updated at once, one ASAP level at a time: the rotations of a
 level touch disjoint coordinates, so one gather - rotate - scatter applies them all and
-every coordinate sees the same operations in the same order (DESIGN.md 1.3).
+every coordinate sees the same operations in the same order (docs/levels.md, "ASAP levels").
 """
 
 from __future__ import annotations

@@ -13,14 +13,14 @@ import math
 import torch
 from torch import Tensor
 
-from .random_stream import draw_rotations
+from ..random_stream import draw_rotations
 
 _WORD_MASK = (1 << 64) - 1
 
 
 def _chunk_size(n: int, m: int, density: float) -> int:
-    """A guess of the rotation count (DESIGN.md 1.4: about 0.7 (m/2) log2(d m)), so
-    most matrices need one chunk of draws; more chunks follow when it is short."""
+    """A guess of the rotation count, about 0.7 (m/2) log2(d m) (docs/algorithm.md,
+    "Cost model"), so most matrices need one chunk of draws; more follow when it is short."""
     return max(64, int(0.5 * m * math.log2(max(2.0, density * m))) + 64)
 
 

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+__all__ = [
+    "DATASETS",
+    "IMAGE_DATASETS",
+    "Dataset",
+    "load_dataset",
+    "load_digits",
+    "load_torchvision",
+]
+
 DATASETS = ("digits", "mnist", "cifar10")
+IMAGE_DATASETS = ("mnist", "cifar10")  # read from a local torchvision root
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,9 @@ def load_dataset(name: str, root: str | None = None, *, seed: int = 0) -> Datase
     latter two. The digits split (80/20, stratified) depends on `seed`."""
     if name == "digits":
         return load_digits(seed=seed)
-    if name in ("mnist", "cifar10"):
+    if name in IMAGE_DATASETS:
         return load_torchvision(name, root)
-    raise ValueError(f"data must be one of {', '.join(DATASETS)}, got {name!r}")
+    raise ValueError(f"name must be one of {', '.join(DATASETS)}, got {name!r}")
 
 
 def load_digits(*, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
@@ -69,21 +79,26 @@ def load_digits(*, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
 
 def load_torchvision(name: str, root: str | None) -> Dataset:
     """MNIST (N, 1, 28, 28) or CIFAR-10 (N, 3, 32, 32) from a local torchvision root,
-    scaled to [0, 1] and standardized per channel with the training statistics."""
+    scaled to [0, 1] and standardized per channel with the training statistics.
+
+    Raises:
+        ValueError: root is None. ImportError: torchvision is missing.
+        FileNotFoundError: the dataset is not under root (nothing is ever downloaded).
+    """
     if root is None:
-        raise ValueError(f"--root must name a local torchvision root holding {name} (no downloads)")
+        raise ValueError(f"root must name a local torchvision root holding {name} (no downloads)")
     try:
         import torchvision
     except ImportError as error:
-        raise ValueError(f"--data {name} needs torchvision (pip install torchvision)") from error
+        raise ImportError(f"loading {name} needs torchvision (pip install torchvision)") from error
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
     try:
         train = cls(root, train=True, download=False)
         test = cls(root, train=False, download=False)
     except RuntimeError as error:
-        raise ValueError(
-            f"{name} was not found under --root {root!r} ({error}); place the torchvision "
-            "files there (this package never downloads)"
+        raise FileNotFoundError(
+            f"{name} was not found under {root!r} ({error}); place the torchvision files "
+            "there (this package never downloads)"
         ) from error
 
     def images(dataset) -> Tensor:

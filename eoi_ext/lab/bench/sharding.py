@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .sharding import chunk_range
+from ...sharding import chunk_range
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _worker(rank: int, world: int, store: str, case: ShardingCase, repeats: int,
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import DTensor, Shard
 
-    from .init import sparse_orthogonal_
+    from ...init import sparse_orthogonal_
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)

@@ -18,29 +18,27 @@ a JSON file and PNG plots (time against n, log-log; orthogonality error against 
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from . import __version__, baselines
-from ._extension import backend, build_info, use_python_backend
-from .api import sparse_orthogonal
-from .bench_sharding import ShardingCase, ShardingRow, format_sharding, measure_sharding
-from .densities import layer_densities
-from .layers import find_layer_weights
-from .metrics import layer_orthogonality_error, orthogonality_error
-from .models import deep_mlp, vanilla_cnn
-from .reference import published_sparse_orthogonal
-from .sparsify import sparsify
+from ... import __version__, baselines
+from ...backends import backend, build_info, use_python_backend
+from ...densities import layer_densities
+from ...layers import find_layer_weights
+from ...matrices import sparse_orthogonal
+from ...metrics import layer_orthogonality_error, orthogonality_error
+from ...reference import published_sparse_orthogonal
+from ...sparsify import sparsify
+from ..models import deep_mlp, vanilla_cnn
+from .sharding import ShardingCase, ShardingRow, format_sharding, measure_sharding
 
 METHODS = (
     "eoi[cpu-ext]", "eoi[python]", "eoi[cuda-ext]", "reference", "svd_ai", "ai",
@@ -633,7 +631,3 @@ def save_plot(result: BenchResult, path: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-
-
-def write_json(result: BenchResult, path: str) -> None:
-    Path(path).write_text(json.dumps(result.to_json(), indent=2))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from .api import check_size
+from ..checks import check_size
+
+__all__ = ["ACTIVATIONS", "deep_mlp", "vanilla_cnn"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity, "hardtanh": nn.Hardtanh}
 

@@ -1,4 +1,12 @@
-"""SplitMix64 counter stream in PyTorch: a vectorized mirror of csrc/core/random_stream.h.
+"""The random-stream contract every backend and the tests share (docs/random-stream.md).
+
+One 64-bit seed per matrix (drawn from a torch.Generator) determines everything random
+about the matrix through a SplitMix64 counter stream: the rotations' pairs and angles,
+and the positions the exact-density top-up adds. This module is the contract in
+PyTorch, vectorized over counters, mirroring csrc/core/random_stream.h and the top-up
+loop of csrc/core/support_mask.h. It sits outside eoi_ext.fallback because more than
+the fallback relies on it: the top-up of a block replays it (eoi_ext.top_up), and the
+tests re-derive plans from it.
 
 Values are uint64 bit patterns held in int64 tensors; int64 arithmetic wraps modulo
 2^64 like uint64, and right shifts are made logical by masking off the sign fill.
@@ -7,9 +15,19 @@ Values are uint64 bit patterns held in int64 tensors; int64 arithmetic wraps mod
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
+
+__all__ = [
+    "add_free_positions",
+    "draw_rotations",
+    "mix64",
+    "stream_draw",
+    "stream_uniform",
+    "topup_seed",
+]
 
 
 def _signed(value: int) -> int:
@@ -58,3 +76,28 @@ def draw_rotations(seed: int, first: int, count: int, m: int) -> tuple[Tensor, T
     j = j + (j >= i).to(torch.int64)
     theta = stream_uniform(seed, c + 2) * TWO_PI
     return i, j, theta
+
+
+def add_free_positions(
+    seed: int, total: int, need: int, held: Callable[[Tensor], Tensor]
+) -> Tensor:
+    """The positions the top-up adds to a flat mask of `total` entries (int64, in the
+    order they join), mirror of eoi::add_free_positions: draw t of the stream
+    topup_seed(seed) names position floor(u_t * total), and a position joins when it is
+    neither held before the top-up (held(positions) -> bool) nor already added, until
+    `need` joined (none when need <= 0). Draws come in vectorized chunks; the rule is
+    sequential."""
+    added: dict[int, None] = {}
+    stream = topup_seed(seed)
+    first = 0
+    while len(added) < need:
+        chunk = 2 * need + 16
+        counters = torch.arange(first, first + chunk, dtype=torch.int64)
+        positions = (stream_uniform(stream, counters) * total).to(torch.int64)
+        for p in positions[~held(positions)].tolist():
+            if p not in added:
+                added[p] = None
+                if len(added) == need:
+                    break
+        first += chunk
+    return torch.tensor(list(added), dtype=torch.int64)

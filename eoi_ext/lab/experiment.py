@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from .data import load_dataset
-from .metrics import jacobian_singular_values, orthogonality_errors
+from ..metrics import jacobian_singular_values, orthogonality_errors
+from ..sparsify import sparsify
+from .data import Dataset, load_dataset
 from .models import deep_mlp, vanilla_cnn
-from .sparsify import sparsify
 from .training import train
+
+__all__ = ["MODELS", "ExperimentConfig", "run_experiment"]
 
 MODELS = ("mlp", "cnn")
 
@@ -39,13 +39,17 @@ class ExperimentConfig:
     seed: int = 0
 
 
-def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> dict[str, Any]:
-    """Builds, sparsifies, measures and trains one model; returns the metrics."""
+def run_experiment(
+    config: ExperimentConfig, *, data: Dataset | None = None, progress: bool = True
+) -> dict[str, Any]:
+    """Builds, sparsifies, measures and trains one model; returns the metrics. `data`:
+    the dataset config.data names, when the caller has loaded it already."""
     if config.model not in MODELS:
-        raise ValueError(f"--model must be one of {', '.join(MODELS)}, got {config.model!r}")
+        raise ValueError(f"config.model must be one of {', '.join(MODELS)}, got {config.model!r}")
     if not (config.epochs > 0 and math.isfinite(config.epochs)):
-        raise ValueError(f"--epochs must be a positive number, got {config.epochs!r}")
-    data = load_dataset(config.data, config.root, seed=config.seed)
+        raise ValueError(f"config.epochs must be a positive number, got {config.epochs!r}")
+    if data is None:
+        data = load_dataset(config.data, config.root, seed=config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     if config.model == "mlp":
         in_features = math.prod(data.input_shape)
@@ -54,7 +58,7 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> dict[s
         )
     else:
         if len(data.input_shape) != 3:
-            raise ValueError(f"--model cnn needs image data (mnist, cifar10), not {config.data}")
+            raise ValueError(f"a cnn needs image data (mnist, cifar10), not {config.data}")
         channels = data.input_shape[0]
         model = vanilla_cnn(
             config.depth, config.width, config.activation, channels, data.num_classes
@@ -101,7 +105,3 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> dict[s
         "test_accuracy": result.test_accuracy,
         "test_loss": result.test_loss,
     }
-
-
-def write_json(metrics: dict[str, Any], path: str) -> None:
-    Path(path).write_text(json.dumps(metrics, indent=2))

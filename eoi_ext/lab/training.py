@@ -9,6 +9,9 @@ import torch
 from torch import Tensor, nn
 
 from .data import Dataset
+from .output import progress_bar
+
+__all__ = ["TrainingResult", "evaluate", "make_adam", "train"]
 
 
 @dataclass
@@ -59,22 +62,21 @@ def train(
     then evaluates on the test split. `progress` labels a tqdm bar (None: no bar)."""
     optimizer = make_adam(model, learning_rate)
     result = TrainingResult()
-    steps_iter = range(steps)
-    if progress is not None:
-        from tqdm import tqdm
-
-        steps_iter = tqdm(steps_iter, desc=progress, unit="step", leave=True)
+    bar = progress_bar(steps, progress or "", enabled=progress is not None, unit="step")
     start = time.perf_counter()
     model.train()
-    for _ in steps_iter:
+    for _ in range(steps):
         index = torch.randint(0, len(data.x_train), (batch_size,), generator=generator)
         loss = nn.functional.cross_entropy(model(data.x_train[index]), data.y_train[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         result.losses.append(loss.item())
-        if progress is not None:
-            steps_iter.set_postfix(loss=f"{result.losses[-1]:.3f}", refresh=False)
+        if bar is not None:
+            bar.set_postfix(loss=f"{result.losses[-1]:.3f}", refresh=False)
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     result.seconds = time.perf_counter() - start
     result.test_accuracy, result.test_loss = evaluate(model, data.x_test, data.y_test)
     return result

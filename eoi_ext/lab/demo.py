@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..metrics import jacobian_singular_values, orthogonality_errors
+from ..sparsify import sparsify
 from .data import load_digits
-from .metrics import jacobian_singular_values, orthogonality_errors
 from .models import deep_mlp
-from .sparsify import sparsify
+from .output import pyplot, save_figure
 from .training import TrainingResult, train
+
+__all__ = ["DemoConfig", "MethodResult", "print_table", "run_demo", "save_plot"]
 
 TANH_GAIN = 1.0247  # the paper's weight gain for deep tanh networks
 TANH_BIAS_STD = 0.00448
@@ -136,12 +139,8 @@ def print_table(results: list[MethodResult]) -> None:
 
 
 def save_plot(results: list[MethodResult], path: str, config: DemoConfig) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (losses, spectra) = plt.subplots(1, 2, figsize=(11, 4))
+    """Loss curves and the Jacobian's singular-value histograms of every method."""
+    figure, (losses, spectra) = pyplot().subplots(1, 2, figsize=(11, 4))
     window = max(1, config.steps // 20)
     logs = {r.method: torch.log10(r.singular_values.clamp_min(1e-300)) for r in results}
     low = min(float(v.min()) for v in logs.values())
@@ -160,6 +159,4 @@ def save_plot(results: list[MethodResult], path: str, config: DemoConfig) -> Non
     )
     spectra.legend()
     figure.suptitle(f"{config.depth}-layer tanh MLP at density {config.density:g} on digits")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)

@@ -1,0 +1,158 @@
+"""The construction pipeline: (weights, masks) of EOI weights, whole or any block.
+
+Every front end is a thin layer over :func:`build`: sparse_orthogonal and
+sparse_orthogonal_batch (2-D specs), init.sparse_orthogonal_ (one weight, or a DTensor's
+local block), sparsify (same-shape layers in one call) and sharded init (a block per
+rank). The steps, for `count` weights of one spec:
+
+1. seeds: spec.seeds_per_weight per weight from the generator, in weight order (one per
+   group, then the kernel's top-up seed), so a batch equals consecutive single calls;
+2. the plan of every EOI matrix (count x groups), sampled and tracked on the CPU;
+3. each matrix's block of weights and mask, group by group (eoi_ext.givens), with the
+   matrix's exact-density top-up;
+4. for kernels, H at the centre tap and the kernel mask of the conv mode (eoi_ext.conv).
+
+A block of a weight is its rows [row_range] and columns [col_range] of the first two
+dims (W's own coordinates); every other dim is whole. Only the block is computed,
+except a kernel's top-up, which needs the whole (small, c_out x c_in) mask of H.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from . import conv
+from .checks import warn_if_unreachable
+from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
+from .spec import WeightSpec
+from .top_up import top_up_
+
+__all__ = ["build"]
+
+Span = tuple[int, int]
+Writer = Callable[[RotationPlan, Span | None, Span | None, Tensor], object]
+
+
+def build(
+    spec: WeightSpec,
+    *,
+    count: int = 1,
+    generator: torch.Generator | None = None,
+    row_range: Span | None = None,
+    col_range: Span | None = None,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+    out: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Weights and masks of `count` EOI weights of `spec` (no validation: see the front
+    ends), or their block [row_range, col_range].
+
+    Returns:
+        (weights, masks), each (count, r1 - r0, c1 - c0, *spec.kernel); weights of
+        `dtype` on `device`, or `out` (a contiguous tensor of that shape) written in place.
+        On the meta device, shapes only: nothing is drawn from the generator.
+    """
+    if out is not None:
+        dtype, device = out.dtype, out.device
+    device = torch.device(device or "cpu")
+    rows = row_range or (0, spec.shape[0])
+    cols = col_range or (0, spec.shape[1])
+    shape = (count, rows[1] - rows[0], cols[1] - cols[0], *spec.kernel)
+    if out is not None and (tuple(out.shape) != shape or not out.is_contiguous()):
+        raise ValueError(f"out must be a contiguous tensor of shape {shape}, got {out.shape}")
+    warn_if_unreachable(spec.matrix_density, *spec.matrix_shape)
+    weights = out if out is not None else torch.empty(shape, dtype=dtype, device=device)
+    if device.type == "meta":  # like torch.nn.init on meta tensors: no values to sample
+        return weights, torch.empty(shape, dtype=torch.bool, device=device)
+    # Drawn even for an empty block, so every rank's generator advances alike.
+    seeds = draw_seeds(count * spec.seeds_per_weight, generator).view(count, spec.seeds_per_weight)
+    if weights.numel() == 0:
+        return weights, torch.empty(shape, dtype=torch.bool, device=device)
+    plan = plan_from_seeds(
+        seeds[:, : spec.groups].contiguous().view(-1), *spec.matrix_shape, spec.matrix_density,
+        exact_density=spec.exact_density,
+    )  # fmt: skip
+
+    def write_weights(sub: RotationPlan, r: Span | None, c: Span | None, o: Tensor) -> None:
+        apply_plan(sub, row_range=r, col_range=c, gain=spec.gain, out=o)
+
+    if not spec.kernel:
+        _by_group(spec, plan, count, rows, cols, weights, write_weights)
+        return weights, _matrix_masks(spec, plan, count, rows, cols, device)
+    h = torch.empty(shape[:3], dtype=dtype, device=device)
+    _by_group(spec, plan, count, rows, cols, h, write_weights)
+    conv.kernel_weights_(weights, h)
+    kernel_seeds = seeds[:, -1].contiguous()  # the kernel's top-up seeds (if it has one)
+    if spec.kernel_top_up and (rows, cols) != ((0, spec.shape[0]), (0, spec.shape[1])):
+        # A block of a kernel's top-up depends on the whole mask of H (small).
+        whole_h = _matrix_masks(spec, plan, count, (0, spec.shape[0]), (0, spec.shape[1]), "cpu")
+        h_mask = whole_h[:, rows[0] : rows[1], cols[0] : cols[1]].to(device)
+        masks = conv.kernel_masks(spec, h_mask, kernel_seeds, whole_h, rows, cols)
+    else:
+        h_mask = _matrix_masks(spec, plan, count, rows, cols, device)
+        masks = conv.kernel_masks(spec, h_mask, kernel_seeds)
+    return weights, masks
+
+
+def _matrix_masks(
+    spec: WeightSpec,
+    plan: RotationPlan,
+    count: int,
+    rows: Span,
+    cols: Span,
+    device: torch.device | str,
+) -> Tensor:
+    """The block [rows, cols] of the matrices' masks, (count, r1 - r0, c1 - c0), each
+    matrix topped up to spec.matrix_target entries with exact_density."""
+    masks = torch.empty(
+        count, rows[1] - rows[0], cols[1] - cols[0], dtype=torch.bool, device=device
+    )
+
+    def write(sub: RotationPlan, r: Span | None, c: Span | None, o: Tensor) -> None:
+        support_mask(sub, row_range=r, col_range=c, out=o)
+        if spec.exact_density:
+            top_up_(o, sub.seeds, spec.matrix_target, held=sub, row_range=r, col_range=c)
+
+    _by_group(spec, plan, count, rows, cols, masks, write)
+    return masks
+
+
+def _by_group(
+    spec: WeightSpec,
+    plan: RotationPlan,
+    count: int,
+    rows: Span,
+    cols: Span,
+    out: Tensor,
+    write: Writer,
+) -> None:
+    """Writes the block [rows, cols] of the count weights' stacked matrices into out
+    (count, r1 - r0, c1 - c0) with write(plan of some matrices, their row range, their
+    column range, destination); a range covering a whole matrix is passed as None."""
+    matrix_rows, matrix_cols = spec.matrix_shape
+    col_range = None if cols == (0, matrix_cols) else cols
+    if rows == (0, spec.shape[0]):  # every group whole: one call for all matrices
+        write(plan, None, col_range, out.view(count * spec.groups, matrix_rows, -1))
+        return
+    for g in range(spec.groups):
+        lo, hi = max(rows[0], g * matrix_rows), min(rows[1], (g + 1) * matrix_rows)
+        if lo >= hi:
+            continue
+        group = select(plan, range(g, count * spec.groups, spec.groups))
+        part = out[:, lo - rows[0] : hi - rows[0]]
+        target = (
+            part
+            if part.is_contiguous()
+            else torch.empty(part.shape, dtype=part.dtype, device=part.device)
+        )
+        row_range = (
+            None
+            if (lo, hi) == (g * matrix_rows, (g + 1) * matrix_rows)
+            else (lo - g * matrix_rows, hi - g * matrix_rows)
+        )
+        write(group, row_range, col_range, target)
+        if target is not part:
+            part.copy_(target)

@@ -1,0 +1,173 @@
+"""Argument checks of the library's entry points, in one place.
+
+Every check raises with the argument's name and what it accepts, so a user sees which
+argument was wrong; nothing is touched before the checks pass. The two warnings here
+(a density no orthogonal matrix reaches, modules left dense) point at the user's line,
+whichever public entry point was called.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import warnings
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "CONV_MODES",
+    "OUTPUT_DTYPES",
+    "caller_stacklevel",
+    "check_bias_std",
+    "check_choice",
+    "check_conv_mode",
+    "check_density",
+    "check_dtype",
+    "check_flag",
+    "check_gain",
+    "check_generator",
+    "check_groups",
+    "check_range",
+    "check_size",
+    "check_weight",
+    "warn_if_unreachable",
+]
+
+OUTPUT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+CONV_MODES = ("delta", "delta_more", "structured")
+
+
+def check_density(density: object, name: str = "density") -> float:
+    """`density` as a float in (0, 1]."""
+    if isinstance(density, bool) or not isinstance(density, numbers.Real):
+        raise TypeError(f"{name} must be a real number in (0, 1], got {density!r}")
+    value = float(density)
+    if math.isnan(value) or not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {density!r}")
+    return value
+
+
+def check_gain(gain: object) -> float:
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real) or not math.isfinite(gain):
+        raise ValueError(f"gain must be a finite real number, got {gain!r}")
+    return float(gain)
+
+
+def check_bias_std(bias_std: object) -> float:
+    if (
+        isinstance(bias_std, bool)
+        or not isinstance(bias_std, numbers.Real)
+        or not math.isfinite(bias_std)
+        or bias_std < 0
+    ):
+        raise ValueError(f"bias_std must be a finite real number >= 0, got {bias_std!r}")
+    return float(bias_std)
+
+
+def check_size(value: object, name: str, minimum: int = 1) -> int:
+    """`value` as an int >= minimum (bools and integral floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_dtype(dtype: object) -> torch.dtype:
+    if dtype not in OUTPUT_DTYPES:
+        names = ", ".join(str(d) for d in OUTPUT_DTYPES)
+        raise TypeError(f"dtype must be one of {names}, got {dtype!r}")
+    return dtype  # type: ignore[return-value]
+
+
+def check_flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_generator(generator: object) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {generator!r}")
+
+
+def check_choice(value: object, choices: tuple[str, ...], name: str, also: str = "") -> str:
+    """`value` if it is one of `choices`; `also` names what else the caller accepts."""
+    if value not in choices:
+        alternative = f" or {also}" if also else ""
+        raise ValueError(f"{name} must be one of {', '.join(choices)}{alternative}, got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_conv_mode(conv_mode: object) -> str:
+    return check_choice(conv_mode, CONV_MODES, "conv_mode")
+
+
+def check_range(value: object, size: int, name: str) -> tuple[int, int] | None:
+    """None, or (begin, end) integers with 0 <= begin <= end <= size: a block's span."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    ):
+        raise TypeError(f"{name} must be None or a pair of integers (begin, end), got {value!r}")
+    begin, end = int(value[0]), int(value[1])
+    if not 0 <= begin <= end <= size:
+        raise ValueError(f"{name} must satisfy 0 <= begin <= end <= {size}, got {value!r}")
+    return begin, end
+
+
+def check_weight(tensor: object, name: str = "tensor") -> Tensor:
+    """A floating-point weight: 2-D (Linear, RNN, attention) or a conv weight (3-D to 5-D)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if not 2 <= tensor.dim() <= 5:
+        raise ValueError(
+            f"{name} must be a weight with 2 dimensions (Linear) or 3 to 5 (Conv1d/2d/3d: "
+            f"out_channels, in_channels / groups, *kernel_size), got shape {tuple(tensor.shape)}"
+        )
+    if not tensor.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype, got {tensor.dtype}")
+    return tensor
+
+
+def check_groups(groups: object, rows: int) -> int:
+    """`groups` as an int dividing a weight's first dimension `rows`."""
+    groups = check_size(groups, "groups")
+    if rows % groups:
+        raise ValueError(f"groups must divide the weight's first dimension ({rows}), got {groups}")
+    return groups
+
+
+def caller_stacklevel() -> int:
+    """The warnings.warn stacklevel of the first frame outside eoi_ext, as seen from the
+    function calling this one, so a warning points at the user's line whichever public
+    entry point was used."""
+    frame = sys._getframe(2)  # the caller of the warning function: stacklevel 2
+    level = 2
+    while frame is not None and _in_package(frame.f_globals.get("__name__", "")):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _in_package(module: str) -> bool:
+    return module == "eoi_ext" or module.startswith("eoi_ext.")
+
+
+def warn_if_unreachable(density: float, rows: int, cols: int) -> None:
+    """Densities below 1/max(rows, cols) (a scaled partial permutation, no rotation) cannot
+    be reached by an orthogonal matrix: the minimum-density matrix is returned."""
+    minimum = 1.0 / max(rows, cols)
+    if density < minimum:
+        warnings.warn(
+            f"density {density:g} is below the minimum {minimum:g} reachable by an exactly "
+            f"orthogonal {rows}x{cols} matrix; returning the minimum-density matrix "
+            f"(achieved density {minimum:g})",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
