@@ -3,7 +3,7 @@
 An EOI matrix is a pure function of its plan, and the plan of a layer is small and
 built from seeds drawn from the generator, so every rank (same seed, as with
 torch.manual_seed on every rank) derives the same plan and computes only its block of
-the weight and mask (eoi_ext.givens.weight_block / mask_block). No collective is
+the weight and mask (eoi_ext.build, docs/blocks-and-sharding.md). No collective is
 issued; the result equals the single-process initialization (masks exactly, weights to
 float rounding). The one exception is opt-in: check_same_draws, a single small
 all_gather that catches ranks seeded differently before anything is written.

@@ -1,4 +1,5 @@
-"""CUDA (DESIGN.md 2): results on a GPU equal the CPU's for the same generator state.
+"""CUDA: results on a GPU equal the CPU's for the same generator state
+(docs/backends.md, "Reproducibility across backends").
 
 Skipped without a GPU. With EOI_EXT_BACKEND=ext these test the CUDA kernels
 (csrc/cuda, csrc/ops_cuda.cpp) against the CPU extension; with EOI_EXT_BACKEND=python,
@@ -16,6 +17,7 @@ from conftest import assert_orthogonal, extension_loaded
 
 import eoi_ext
 from eoi_ext import givens
+from eoi_ext.backends import kernels
 from eoi_ext.init import sparse_orthogonal_
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -157,8 +159,9 @@ def test_cuda_row_ranges(rows, cols):
     full_mask = givens.support_mask(plan)
     n = plan.n
     for begin, end in [(0, n), (0, 1), (5, 69), (63, 65), (n - 1, n), (3, 3)]:
-        block = givens.apply_plan(plan, device="cuda", row_range=(begin, end)).cpu()
-        mask = givens.support_mask(plan, device="cuda", row_range=(begin, end)).cpu()
+        span = {"col_range" if plan.transposed else "row_range": (begin, end)}  # rows of A
+        block = givens.apply_plan(plan, device="cuda", **span).cpu()
+        mask = givens.support_mask(plan, device="cuda", **span).cpu()
         expected = full[:, :, begin:end] if plan.transposed else full[:, begin:end, :]
         expected_mask = full_mask[:, :, begin:end] if plan.transposed else full_mask[:, begin:end]
         assert torch.allclose(block, expected, atol=1e-6, rtol=0)
@@ -178,7 +181,7 @@ def test_cuda_runs_on_the_current_stream():
         torch.cuda._sleep(50_000_000)  # keep the side stream busy
         out.fill_(float("nan"))
         mask.fill_(True)
-        impl = givens._implementation("cuda")
+        impl = kernels("cuda")
         impl.apply_plans(plan.offsets, plan.pairs, plan.cos_sin, 256, 0, 256, False, 1.0, out)
         impl.support_masks(plan.support, 256, 256, 0, 256, False, mask)
     side.synchronize()
@@ -364,8 +367,13 @@ def test_cuda_bench_rows():
 def test_cuda_blocks_equal_cpu(rows, cols):
     """Row and column blocks on the GPU (the adjoint plan for narrow column blocks)."""
     plan = givens.sample_plan(rows, cols, 0.1, count=2, generator=generator(12))
-    for block in [{"rows": (10, 250)}, {"cols": (7, 9)}, {"rows": (0, 3), "cols": (100, 300)}]:
-        w = givens.weight_block(plan, device="cuda", **block)
-        m = givens.mask_block(plan, device="cuda", **block)
-        assert torch.allclose(w.cpu(), givens.weight_block(plan, **block), atol=1e-6, rtol=0)
-        assert torch.equal(m.cpu(), givens.mask_block(plan, **block))
+    blocks = [
+        {"row_range": (10, 250)},
+        {"col_range": (7, 9)},
+        {"row_range": (0, 3), "col_range": (100, 300)},
+    ]
+    for block in blocks:
+        w = givens.apply_plan(plan, device="cuda", **block)
+        m = givens.support_mask(plan, device="cuda", **block)
+        assert torch.allclose(w.cpu(), givens.apply_plan(plan, **block), atol=1e-6, rtol=0)
+        assert torch.equal(m.cpu(), givens.support_mask(plan, **block))

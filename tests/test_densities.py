@@ -1,4 +1,5 @@
-"""eoi_ext.layer_densities (DESIGN.md 1.7): every distribution keeps the overall density."""
+"""eoi_ext.layer_densities: every distribution keeps the overall density
+(docs/algorithm.md, "Layer-wise densities")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Bad input, unreachable densities, EOI_EXT_BACKEND validation and a broken or mismatched
-extension (importing eoi_ext must never crash because of the extension, DESIGN.md 2)."""
+extension (importing eoi_ext must never crash because of the extension:
+docs/backends.md, "Choosing a backend")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Every layer type (DESIGN.md 1.5, 1.6): conv kernels are orthogonal maps, RNN gates and
-attention q/k/v blocks are orthogonal matrices, masks follow the conv modes, and a batch
-of same-shape weights equals consecutive single calls."""
+"""Every layer type (docs/algorithm.md, "Convolutions" and "Recurrent and attention
+layers"): conv kernels are orthogonal maps, RNN gates and attention q/k/v blocks are
+orthogonal matrices, masks follow the conv modes, and a batch of same-shape weights
+equals consecutive single calls."""
 
 from __future__ import annotations
 

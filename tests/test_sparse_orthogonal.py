@@ -1,5 +1,5 @@
 """eoi_ext.sparse_orthogonal and sparse_orthogonal_batch: orthogonality, masks, densities,
-dtypes, gain, exact density, reproducibility and batches (DESIGN.md 1.1, 3)."""
+dtypes, gain, exact density, reproducibility and batches (docs/algorithm.md)."""
 
 from __future__ import annotations
 

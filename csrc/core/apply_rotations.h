@@ -1,5 +1,5 @@
 // CPU application of a rotation sequence to rows of A = [I_n | 0] G_1 ... G_R
-// (DESIGN.md 1.3).
+// (docs/levels.md, "CPU tiles").
 //
 // Row r of A is e_r^T G_1 ... G_R: rows are independent, so any row range can be
 // computed alone. A tile of tile_lanes() rows is kept coordinate-major

@@ -3,7 +3,7 @@
 //
 // Why counter-based: draw number c of a stream is a pure function of (seed, c), so
 // the C++ core, the CUDA kernels and the pure-PyTorch fallback
-// (eoi_ext/fallback/random_stream.py, vectorized over c) produce bit-identical
+// (eoi_ext/random_stream.py, vectorized over c) produce bit-identical
 // pairs, and any row block of a matrix can be built without replaying the others.
 // The seeds themselves come from a torch.Generator (one int64 per matrix), so
 // torch.manual_seed governs everything.

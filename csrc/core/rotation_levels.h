@@ -1,4 +1,4 @@
-// ASAP level scheduling of a rotation sequence (DESIGN.md 1.3).
+// ASAP level scheduling of a rotation sequence (docs/levels.md, "ASAP levels").
 //
 // L(k) = 1 + max(last[i_k], last[j_k]); then last[i_k] = last[j_k] = L(k). Rotations
 // with the same level touch disjoint coordinates, so they commute and can be applied

@@ -1,4 +1,4 @@
-// Symbolic support tracking (DESIGN.md 1.2): finds how many rotations a matrix needs
+// Symbolic support tracking (docs/algorithm.md, "Symbolic support tracking"): finds how many rotations a matrix needs
 // and its mask without touching a single floating-point value.
 //
 // A = [I_n | 0] G_1 ... G_R has n rows and m >= n columns. Column c of A can be

@@ -1,5 +1,5 @@
 // CUDA kernel that writes rows of A = [I_n | 0] G_1 ... G_R (times gain) for a batch of
-// matrices in one launch (DESIGN.md 1.3). Raw device pointers, the caller's stream; no
+// matrices in one launch (docs/levels.md, "CUDA kernels"). Raw device pointers, the caller's stream; no
 // torch here (the binding is csrc/ops_cuda.cpp).
 //
 // One block computes one tile of rows of one matrix: it starts the rows as unit vectors,

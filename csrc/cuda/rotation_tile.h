@@ -3,7 +3,7 @@
 //
 // The kernel runs each phase with all threads of a block and puts a barrier after it.
 // Within a phase no thread reads a value another thread writes (the rotations of one
-// level touch disjoint coordinates, DESIGN.md 1.3), so running the threads one after
+// level touch disjoint coordinates, docs/levels.md, "ASAP levels"), so running the threads one after
 // another gives the kernel's result: csrc/cuda/tests/test_rotation_tile.cpp does that on
 // the CPU and compares with the CPU kernel, which is how this code is tested on
 // machines without a GPU.

@@ -252,7 +252,7 @@ static void test_edge_cases() {
 }
 
 static void test_rotation_count_scale() {
-  // DESIGN.md 1.4: about 199 rotations for 128 x 128 at density 0.125.
+  // docs/algorithm.md, "Cost model": about 199 rotations for 128 x 128 at density 0.125.
   int64_t total = 0;
   for (uint64_t seed = 0; seed < 8; ++seed) {
     std::vector<int32_t> pairs;
