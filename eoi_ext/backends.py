@@ -160,6 +160,9 @@ def use_python_backend() -> Iterator[None]:
     one run, as `eoi bench` does. The override lives in a context variable, so other
     threads (and asyncio tasks) keep their own backend.
 
+    Returns:
+        A context manager.
+
     Examples:
         >>> with eoi_ext.use_python_backend():
         ...     W, M = eoi_ext.sparse_orthogonal(8, 8, 0.5)

@@ -37,9 +37,18 @@ def layer_densities(
                 (for example masks from SNIP, GraSP or SynFlow); layers without a mask
                 are dense.
 
+    Returns:
+        {parameter name: density in (0, 1]} for every supported weight.
+
     Raises:
         ValueError: no supported weights, an unknown distribution, or a density the
             distribution cannot reach (for example below what dense ends already hold).
+
+    Examples:
+        >>> model = torch.nn.Sequential(*[torch.nn.Linear(64, 64) for _ in range(4)])
+        >>> densities = eoi_ext.layer_densities(model, 0.75, "uniform_dense_ends")
+        >>> list(densities.values())
+        [1.0, 0.5, 0.5, 1.0]
     """
     layers, _ = find_layer_weights(model)
     if not layers:

@@ -35,6 +35,11 @@ class LayerWeight:
             EOI matrix of shape (shape[0] / groups, shape[1], *kernel).
         bias: the attribute of the matching bias on the module, or None.
         kind: "linear", "conv", "recurrent" or "attention".
+
+    Examples:
+        >>> weight = eoi_ext.layers.find_layer_weights(torch.nn.LSTM(4, 8))[0][0]
+        >>> weight.name, weight.shape, weight.groups, weight.bias_name
+        ('weight_ih_l0', (32, 4), 4, 'bias_ih_l0')
     """
 
     name: str
@@ -106,11 +111,23 @@ def _module_weights(module_name: str, module: nn.Module) -> list[LayerWeight] | 
 
 
 def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
-    """(supported weights in model order, unsupported modules as "name (Type)").
+    """The weights of a model that EOI initializes, and the modules it cannot handle.
 
     A module is unsupported when it is not one of the supported types and owns a
     parameter (not of a submodule) with 2 or more dimensions, like nn.Embedding or
     nn.Bilinear. Normalization layers (1-D parameters) are neither.
+
+    Args:
+        model: the network.
+
+    Returns:
+        (supported weights in model order, unsupported modules as "name (Type)").
+
+    Examples:
+        >>> model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 2))
+        >>> weights, unsupported = eoi_ext.layers.find_layer_weights(model)
+        >>> [w.name for w in weights], unsupported
+        (['1.weight'], ['0 (Embedding)'])
     """
     found: list[LayerWeight] = []
     unsupported: list[str] = []

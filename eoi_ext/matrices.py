@@ -37,8 +37,13 @@ def sparse_orthogonal_batch(
 
     Entry b equals what the b-th of `count` consecutive calls of
     :func:`sparse_orthogonal` with the same generator would return: the layers of a deep
-    network are built at once. See :func:`sparse_orthogonal` for the arguments
-    (row_range / col_range select the same block of every matrix).
+    network are built at once.
+
+    Args:
+        count: number of matrices (0 gives empty stacks).
+        rows, cols, density, gain, exact_density, dtype, device, generator, row_range,
+            col_range: as :func:`sparse_orthogonal`; row_range / col_range select the
+            same block of every matrix.
 
     Returns:
         (weights, masks): (count, rows, cols) weights of `dtype` and bool masks (the

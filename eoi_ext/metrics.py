@@ -1,4 +1,6 @@
-"""Measurements of initialized weights."""
+"""Measurements of initialized weights and networks (docs/algorithm.md, "Metrics"):
+orthogonality of matrices and convolutions, mask densities, and the signal propagation
+of a network at initialization (Jacobian spectrum, per-layer norms)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,17 @@ __all__ = [
 def orthogonality_error(weight: Tensor, gain: float = 1.0) -> float:
     """max |W W^T - gain^2 I| on the smaller side of W, computed in float64.
 
-    weight: (rows, cols) or a stack (..., rows, cols); for tall matrices W^T W is used.
-    Returns the largest entry over the whole stack (0.0 for an empty stack).
+    Args:
+        weight: (rows, cols) or a stack (..., rows, cols); for tall matrices W^T W is used.
+        gain: the scale W should have.
+
+    Returns:
+        The largest entry over the whole stack (0.0 for an empty stack).
+
+    Examples:
+        >>> W, _ = eoi_ext.sparse_orthogonal(64, 32, 0.2, dtype=torch.float64)
+        >>> eoi_ext.metrics.orthogonality_error(W) < 1e-12
+        True
     """
     w = weight.detach().to(device="cpu", dtype=torch.float64)
     if w.shape[-2] > w.shape[-1]:
@@ -43,12 +54,25 @@ def conv_orthogonality_error(
 ) -> float:
     """Orthogonality of a convolution as a linear map on periodic signals.
 
-    weight: (c_out, c_in / groups, *kernel), 1 to 3 kernel dimensions. The convolution
-    is an orthogonal map (up to gain) exactly when its symbol
+    The convolution is an orthogonal map (up to gain) exactly when its symbol
     W(w) = sum_k weight[:, :, k] e^{-i w.k} satisfies W(w) W(w)^H = gain^2 I (smaller
-    side) at every frequency w, per group; this returns the largest deviation over a
-    grid^s of frequencies (grid defaults to 2 * max(kernel), at least 4). For a
-    delta-orthogonal kernel W(w) = H e^{-i w.c}, so the error is H's.
+    side) at every frequency w, per group. For a delta-orthogonal kernel
+    W(w) = H e^{-i w.c}, so the error is H's.
+
+    Args:
+        weight: (c_out, c_in / groups, *kernel), 1 to 3 kernel dimensions.
+        gain: the scale the map should have.
+        groups: the convolution's groups, each checked on its own.
+        grid: frequencies per dimension (default 2 * max(kernel), at least 4).
+
+    Returns:
+        The largest deviation over the grid^s frequencies.
+
+    Examples:
+        >>> conv = torch.nn.Conv2d(16, 16, 3)
+        >>> _ = eoi_ext.init.sparse_orthogonal_(conv.weight, 0.3)
+        >>> eoi_ext.metrics.conv_orthogonality_error(conv.weight) < 1e-5
+        True
     """
     w = weight.detach().to(device="cpu", dtype=torch.float64)
     kernel = tuple(w.shape[2:])
@@ -68,8 +92,21 @@ def conv_orthogonality_error(
 
 
 def orthogonality_errors(model: nn.Module, gain: float = 1.0) -> dict[str, float]:
-    """{parameter name: orthogonality error} for every supported weight of `model`
-    (eoi_ext.layers), see :func:`layer_orthogonality_error`."""
+    """The orthogonality error of every supported weight of a model.
+
+    Args:
+        model: the network; its supported weights are those of eoi_ext.layers.
+        gain: the scale the weights should have.
+
+    Returns:
+        {parameter name: error} (see :func:`layer_orthogonality_error`).
+
+    Examples:
+        >>> model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 4))
+        >>> _ = eoi_ext.sparsify(model, 0.5, distribution="uniform")
+        >>> max(eoi_ext.metrics.orthogonality_errors(model).values()) < 1e-5
+        True
+    """
     from .layers import find_layer_weights
 
     return {
@@ -78,9 +115,23 @@ def orthogonality_errors(model: nn.Module, gain: float = 1.0) -> dict[str, float
 
 
 def layer_orthogonality_error(layer: LayerWeight, gain: float = 1.0) -> float:
-    """Orthogonality error of one supported weight on its effective (masked) value:
-    matrices per row block (RNN gates, q/k/v), convolutions as linear maps
-    (conv_orthogonality_error)."""
+    """Orthogonality error of one supported weight on its effective (masked) value.
+
+    Args:
+        layer: a weight found by eoi_ext.layers.find_layer_weights.
+        gain: the scale the weight should have.
+
+    Returns:
+        The error of its matrices per row block (RNN gates, q/k/v), or of a convolution
+        as a linear map (:func:`conv_orthogonality_error`).
+
+    Examples:
+        >>> lstm = torch.nn.LSTM(8, 8)
+        >>> _ = eoi_ext.sparsify(lstm, 0.5, distribution="uniform")
+        >>> layer = eoi_ext.layers.find_layer_weights(lstm)[0][0]
+        >>> layer.name, eoi_ext.metrics.layer_orthogonality_error(layer) < 1e-5
+        ('weight_ih_l0', True)
+    """
     weight = getattr(layer.module, layer.attr)
     if layer.kind == "conv":
         return conv_orthogonality_error(weight, gain, groups=layer.groups)
@@ -89,8 +140,18 @@ def layer_orthogonality_error(layer: LayerWeight, gain: float = 1.0) -> float:
 
 
 def mask_densities(masks: Mapping[str, Tensor]) -> dict[str, float]:
-    """{name: fraction of entries kept} for a mapping of bool masks, plus "total" over
-    all of them."""
+    """The fraction of entries each mask keeps.
+
+    Args:
+        masks: {name: bool mask}, e.g. SparseModel.masks.
+
+    Returns:
+        {name: density}, plus "total": the density over all masks together.
+
+    Examples:
+        >>> eoi_ext.metrics.mask_densities({"a": torch.tensor([True, False])})
+        {'a': 0.5, 'total': 0.5}
+    """
     densities = {name: float(mask.count_nonzero()) / mask.numel() for name, mask in masks.items()}
     kept = sum(int(mask.count_nonzero()) for mask in masks.values())
     densities["total"] = kept / max(1, sum(mask.numel() for mask in masks.values()))
@@ -100,9 +161,23 @@ def mask_densities(masks: Mapping[str, Tensor]) -> dict[str, float]:
 def jacobian_singular_values(model: nn.Module, x: Tensor) -> Tensor:
     """Singular values of the input-output Jacobian of `model` at x, in float64.
 
-    x: one input (in_features,) / (C, H, W) or a batch (batch, ...). Returns
-    (min(out, in),) or (batch, min(out, in)), descending. Dynamical isometry means
-    they concentrate near 1 (all exactly 1 for a deep linear EOI network).
+    Dynamical isometry means they concentrate near 1 (all exactly 1 for a deep linear
+    EOI network): the signal neither explodes nor vanishes through the depth.
+
+    Args:
+        model: the network.
+        x: one input (in_features,) / (C, H, W), or a batch (batch, ...).
+
+    Returns:
+        (min(out, in),) or (batch, min(out, in)) singular values, descending.
+
+    Examples:
+        >>> model = torch.nn.Sequential(*[torch.nn.Linear(16, 16) for _ in range(20)])
+        >>> _ = eoi_ext.sparsify(model, 0.25, distribution="uniform")
+        >>> x = torch.randn(16, dtype=torch.float64)
+        >>> s = eoi_ext.metrics.jacobian_singular_values(model.double(), x)
+        >>> bool(torch.allclose(s, torch.ones(16, dtype=torch.float64)))
+        True
     """
     single = x.dim() == 1 or (x.dim() >= 2 and _is_single_image(model, x))
     batch = x.unsqueeze(0) if single else x
@@ -127,10 +202,25 @@ def _is_single_image(model: nn.Module, x: Tensor) -> bool:
 def layer_norms(
     model: nn.Module, x: Tensor, target: Tensor | None = None
 ) -> dict[str, dict[str, float]]:
-    """Signal propagation per layer at x: {"activation": {module name: RMS of its
-    output}, "gradient": {parameter name: norm of d loss / d weight}} for the modules
-    owning supported weights. The loss is cross-entropy with `target` when given,
-    else half the squared output norm."""
+    """Signal propagation per layer at x: activation RMS and gradient norms.
+
+    Args:
+        model: the network; the modules owning supported weights are measured.
+        x: a batch of inputs.
+        target: class indices for a cross-entropy loss; None: half the squared output
+            norm.
+
+    Returns:
+        {"activation": {module name: RMS of its output}, "gradient": {parameter name:
+        norm of d loss / d weight}}.
+
+    Examples:
+        >>> nn = torch.nn
+        >>> model = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+        >>> norms = eoi_ext.metrics.layer_norms(model, torch.randn(4, 8))
+        >>> sorted(norms["activation"]), sorted(norms["gradient"])
+        (['0', '2'], ['0.weight', '2.weight'])
+    """
     from .layers import find_layer_weights
 
     layers = find_layer_weights(model)[0]

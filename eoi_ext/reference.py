@@ -30,7 +30,19 @@ def draw_published_rotation(
     Returns ``(i, j, theta)``: ``{i, j}`` uniform over the unordered pairs of distinct
     indices in ``[0, m)`` (``i`` uniform, then ``j`` uniform over the other ``m - 1``
     indices) and ``theta`` uniform in ``[0, 2*pi)``. Consumes three draws of the
-    generator (two ``torch.randint``, one ``torch.rand`` in float64). Requires ``m >= 2``.
+    generator (two ``torch.randint``, one ``torch.rand`` in float64).
+
+    Args:
+        m: the larger side of the matrix (``m >= 2``).
+        generator: source of the draws; PyTorch's global generator when None.
+
+    Returns:
+        ``(i, j, theta)``.
+
+    Examples:
+        >>> i, j, theta = eoi_ext.reference.draw_published_rotation(8)
+        >>> 0 <= i < 8 and 0 <= j < 8 and i != j and 0.0 <= theta < 6.3
+        True
     """
     i = int(torch.randint(0, m, (1,), generator=generator).item())
     j = int(torch.randint(0, m - 1, (1,), generator=generator).item())
@@ -76,6 +88,11 @@ def published_sparse_orthogonal(
     the loop stops at the first R whose density is ``>= d``, and uses R - 1 instead (the
     last rotation is undone) if that density was strictly closer to ``d``. If ``d`` is at
     or below the starting density ``1 / m``, ``R = 0``.
+
+    Examples:
+        >>> W, mask, R = eoi_ext.reference.published_sparse_orthogonal(32, 32, 0.25)
+        >>> R > 0, eoi_ext.metrics.orthogonality_error(W) < 1e-12
+        (True, True)
     """
     if rows < 1 or cols < 1:
         raise ValueError(f"rows and cols must be >= 1, got {rows} x {cols}")

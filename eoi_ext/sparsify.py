@@ -28,12 +28,12 @@ from .checks import (
     check_size,
 )
 from .densities import DISTRIBUTIONS, layer_densities
+from .layer_values import bias_values, layer_values
 from .layers import SUPPORTED, LayerWeight, find_layer_weights
-from .methods import METHODS, Built
+from .methods import METHODS
 from .sharding import check_same_draws, fsdp_parameters, is_dtensor, like_dtensor, local
 from .sharding import local_block as shard_block
 from .sparse_model import SparseModel, fix_mask, fix_mask_on_shards, mask_buffer_name
-from .spec import WeightSpec
 
 __all__ = ["sparsify"]
 
@@ -90,10 +90,9 @@ def sparsify(
         .remove().
 
     Examples:
-        >>> model = torch.nn.Sequential(
-        ...     torch.nn.Conv2d(3, 16, 3), torch.nn.Flatten(), torch.nn.Linear(16 * 30 * 30, 10)
-        ... )
-        >>> sparse = eoi_ext.sparsify(model, 0.1)
+        >>> nn = torch.nn
+        >>> model = nn.Sequential(nn.Conv2d(16, 32, 3), nn.Flatten(), nn.Linear(32 * 6 * 6, 10))
+        >>> sparse = eoi_ext.sparsify(model, 0.5)  # ERK densities by default
         >>> list(sparse.masks)
         ['0.weight', '2.weight']
         >>> optimizer = torch.optim.Adam(model.parameters())  # after sparsify
@@ -127,10 +126,10 @@ def sparsify(
         check_same_draws([t for t in tensors if t is not None], generator, arguments)
 
     # Compute everything, then change the model.
-    built = _initialize(
+    built = layer_values(
         layers, densities, method, gain, conv_mode, exact_density, iterations, generator
     )
-    biases = _biases(layers, bias_std, generator)
+    biases = bias_values(layers, bias_std, generator)
     with torch.no_grad():
         for layer in layers:
             local(layer.parameter).copy_(built[layer.name][0])
@@ -184,61 +183,3 @@ def _check_layer(layer: LayerWeight, fsdp_managed: bool) -> None:
     for tensor in (layer.parameter, layer.bias_parameter):
         if tensor is not None and is_dtensor(tensor):
             shard_block(tensor)  # raises on placements other than Shard(0/1), Replicate
-
-
-def _block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """This rank's block (row_range, col_range) of a DTensor; (None, None): all of it."""
-    return shard_block(tensor) if is_dtensor(tensor) else (None, None)
-
-
-def _initialize(
-    layers: list[LayerWeight],
-    densities: dict[str, float],
-    method: str,
-    gain: float,
-    conv_mode: str,
-    exact_density: bool,
-    iterations: int | None,
-    generator: torch.Generator | None,
-) -> dict[str, tuple[Tensor, Tensor, float | None]]:
-    """{parameter name: (weight block, mask block, isometry error or None)}; same-shape
-    layers in one call, in order of first appearance."""
-    batches: dict[tuple, list[LayerWeight]] = {}
-    for layer in layers:
-        shard = local(layer.parameter)
-        key = (layer.shape, layer.groups, densities[layer.name], shard.dtype, shard.device)
-        batches.setdefault(key, []).append(layer)
-    built: dict[str, tuple[Tensor, Tensor, float | None]] = {}
-    for (shape, groups, density, dtype, device), batch in batches.items():
-        spec = WeightSpec(
-            shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
-            exact_density=exact_density,
-        )  # fmt: skip
-        result: Built = METHODS[method](
-            spec, [_block(layer.parameter) for layer in batch], generator=generator,
-            dtype=dtype, device=device, iterations=iterations,
-        )  # fmt: skip
-        errors = result.errors or [None] * len(batch)
-        for layer, w, m, e in zip(batch, result.weights, result.masks, errors, strict=True):
-            built[layer.name] = (w, m, e)
-    return built
-
-
-def _biases(
-    layers: list[LayerWeight], bias_std: float, generator: torch.Generator | None
-) -> dict[str, Tensor]:
-    """New biases by parameter name: zeros, or normal(0, bias_std) drawn in full (the same
-    draws on every rank); for a DTensor bias, this rank's block."""
-    biases = {}
-    for layer in layers:
-        bias = layer.bias_parameter
-        if bias is None:
-            continue
-        if bias_std == 0.0:
-            values = torch.zeros(bias.shape, dtype=torch.float64)
-        else:
-            values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
-        rows, _ = _block(bias)
-        values = values if rows is None else values[rows[0] : rows[1]]
-        biases[layer.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
-    return biases

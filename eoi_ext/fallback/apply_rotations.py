@@ -13,6 +13,8 @@ from torch import Tensor
 
 from .rotation_levels import rotation_levels
 
+__all__ = ["apply_plans"]
+
 
 def apply_plans(
     offsets: Tensor,

@@ -7,6 +7,8 @@ import itertools
 import torch
 from torch import Tensor
 
+__all__ = ["rotation_levels"]
+
 
 def rotation_levels(offsets: Tensor, pairs: Tensor, m: int) -> Tensor:
     """0-based level of every rotation, per matrix: (R,) int32.

@@ -8,6 +8,8 @@ from torch import Tensor
 
 from ..random_stream import add_free_positions
 
+__all__ = ["support_masks", "top_up_masks"]
+
 
 def support_masks(
     support: Tensor,

@@ -15,6 +15,8 @@ from torch import Tensor
 
 from ..random_stream import draw_rotations
 
+__all__ = ["sample_plans", "sample_rotations"]
+
 _WORD_MASK = (1 << 64) - 1
 
 

@@ -26,17 +26,9 @@ matrices equals count consecutive single calls.
 """
 
 from ..top_up import top_up_
-from .blocks import apply_plan, support_mask
-from .plan import (
-    SEED_BOUND,
-    RotationPlan,
-    adjoint_rotations,
-    draw_seeds,
-    plan_from_seeds,
-    rotation_levels,
-    sample_plan,
-    select,
-)
+from .blocks import adjoint_rotations, apply_plan, support_mask
+from .rotation_plan import RotationPlan, select
+from .sampling import SEED_BOUND, draw_seeds, plan_from_seeds, rotation_levels, sample_plan
 
 __all__ = [
     "SEED_BOUND",

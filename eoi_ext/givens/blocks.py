@@ -15,9 +15,9 @@ from torch import Tensor
 
 from ..backends import kernels
 from ..checks import check_range
-from .plan import RotationPlan, adjoint_rotations
+from .rotation_plan import RotationPlan
 
-__all__ = ["apply_plan", "support_mask"]
+__all__ = ["adjoint_rotations", "apply_plan", "support_mask"]
 
 Span = tuple[int, int]
 
@@ -112,6 +112,12 @@ def support_mask(
     out like :func:`apply_plan`'s result; read from the tracked bitsets, nothing else is
     built.
 
+    Args:
+        plan: the plan of `count` matrices of shape (rows, cols).
+        row_range, col_range: the block (begin, end) of W's rows / columns; None: all.
+        device: of the result (CPU by default); ignored when `out` is given.
+        out: a contiguous bool tensor of the block's shape, written in place.
+
     Returns:
         (count, r1 - r0, c1 - c0) bool masks.
 
@@ -129,3 +135,31 @@ def support_mask(
         plan.support, plan.n, plan.m, *a_rows, plan.transposed, mask, *a_coords
     )
     return mask
+
+
+def adjoint_rotations(plan: RotationPlan) -> tuple[Tensor, Tensor, Tensor]:
+    """The rotations of B = G_R^T ... G_1^T for every matrix of the plan: each matrix's
+    rotations in reverse order, sin negated.
+
+    Row c of B is column c of G_1 ... G_R, so column c of A = [I_n | 0] G_1 ... G_R is
+    the first n entries of row c of B: a block of A's columns is computed as a block of
+    B's rows (docs/blocks-and-sharding.md, "Column blocks and the adjoint plan").
+
+    Args:
+        plan: a plan of `count` matrices.
+
+    Returns:
+        (offsets, pairs, cos_sin) laid out like the plan's, for the apply_plans op.
+
+    Examples:
+        >>> plan = eoi_ext.givens.sample_plan(6, 6, 0.5)
+        >>> offsets, pairs, cos_sin = eoi_ext.givens.adjoint_rotations(plan)
+        >>> bool(torch.equal(pairs, plan.pairs.flip(0)))
+        True
+    """
+    counts = plan.offsets.diff()
+    matrix = torch.repeat_interleave(torch.arange(plan.count), counts)
+    position = torch.arange(int(plan.offsets[-1]))
+    source = plan.offsets[1:][matrix] - 1 - (position - plan.offsets[:-1][matrix])
+    cos_sin = plan.cos_sin[source] * torch.tensor([1.0, -1.0], dtype=plan.cos_sin.dtype)
+    return plan.offsets, plan.pairs[source].contiguous(), cos_sin.contiguous()

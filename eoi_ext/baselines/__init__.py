@@ -1,0 +1,30 @@
+"""The initializations EOI is compared with, in the shape sparsify uses
+(docs/algorithm.md, "Baselines").
+
+Every builder returns new (weights, masks) stacks of shape (count, *shape) for `count`
+weights of one shape whose rows form `groups` blocks (conv groups, RNN gates, q/k/v):
+- random_sparse: a uniformly random mask with round(density * numel) entries per weight,
+  Kaiming-normal values inside it, std gain / sqrt(density * fan_in).
+- orthogonal_masked: dense torch.nn.init.orthogonal_ per block, then a random mask (the
+  result is no longer orthogonal).
+- approximate_isometry ("ai", Lee et al., ICLR 2020): given masks, gradient descent
+  towards orthogonality per block, from random_sparse.
+- svd_isometry ("svd_ai"): alternate the polar factor and the mask.
+The published EOI algorithm itself is eoi_ext.reference.
+"""
+
+from .isometry import AI_STEPS, SVD_ITERATIONS, approximate_isometry, isometry_errors, svd_isometry
+from .orthogonal_masked import orthogonal_masked
+from .random_sparse import fan_in, random_masks, random_sparse
+
+__all__ = [
+    "AI_STEPS",
+    "SVD_ITERATIONS",
+    "approximate_isometry",
+    "fan_in",
+    "isometry_errors",
+    "orthogonal_masked",
+    "random_masks",
+    "random_sparse",
+    "svd_isometry",
+]

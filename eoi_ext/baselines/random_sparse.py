@@ -1,0 +1,89 @@
+"""The standard sparse initialization: a uniformly random mask, scaled Kaiming-normal
+values inside it (docs/algorithm.md, "Baselines")."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+__all__ = ["fan_in", "random_masks", "random_sparse"]
+
+
+def random_masks(
+    count: int, shape: tuple[int, ...], density: float, generator: torch.Generator | None
+) -> Tensor:
+    """Uniformly random masks with a fixed number of entries.
+
+    Args:
+        count: number of masks.
+        shape: shape of each mask.
+        density: fraction of entries kept: round(density * numel), at least 1.
+        generator: source of the draws (torch's default generator when None).
+
+    Returns:
+        (count, *shape) bool masks on the CPU.
+
+    Examples:
+        >>> masks = eoi_ext.baselines.random_masks(2, (10, 10), 0.3, None)
+        >>> masks.shape, masks.flatten(1).sum(1).tolist()
+        (torch.Size([2, 10, 10]), [30, 30])
+    """
+    numel = math.prod(shape)
+    keep = max(1, round(density * numel))
+    scores = torch.rand(count, numel, generator=generator)
+    mask = torch.zeros(count, numel, dtype=torch.bool)
+    mask.scatter_(1, scores.topk(keep, dim=1).indices, True)
+    return mask.view(count, *shape)
+
+
+def fan_in(shape: tuple[int, ...]) -> int:
+    """Inputs of one output unit: the product of every dim but the first.
+
+    Args:
+        shape: a weight's shape, (out, in) or (c_out, c_in / groups, *kernel).
+
+    Returns:
+        The fan-in.
+
+    Examples:
+        >>> eoi_ext.baselines.fan_in((64, 16, 3, 3))
+        144
+    """
+    return math.prod(shape[1:])
+
+
+def random_sparse(
+    shape: tuple[int, ...],
+    density: float,
+    *,
+    gain: float = 1.0,
+    count: int = 1,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Random masks and Kaiming-normal values with std gain / sqrt(density * fan_in), so
+    a unit keeps the variance of a dense Kaiming initialization.
+
+    Args:
+        shape: shape of each weight, (rows, cols) or a conv kernel.
+        density: fraction of mask entries.
+        gain: scale of the standard deviation.
+        count: number of weights.
+        dtype, device: of the result (drawn in float64 on the CPU).
+        generator: source of the draws (torch's default generator when None).
+
+    Returns:
+        (weights, masks), each (count, *shape); weights are zero outside the masks.
+
+    Examples:
+        >>> w, m = eoi_ext.baselines.random_sparse((64, 32), 0.25)
+        >>> w.shape, bool((w[0][~m[0]] == 0).all())
+        (torch.Size([1, 64, 32]), True)
+    """
+    masks = random_masks(count, shape, density, generator)
+    std = gain / math.sqrt(density * fan_in(shape))
+    weights = torch.randn((count, *shape), generator=generator, dtype=torch.float64) * std
+    return (weights * masks).to(device=device, dtype=dtype), masks.to(device)

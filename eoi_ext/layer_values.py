@@ -1,0 +1,77 @@
+"""The new values of a model's supported layers, computed before anything is written.
+
+sparsify computes every weight, mask and bias first and changes the model only when all
+of them exist, so an error leaves the model as it was. Same-shape layers are built by one
+call of the method's registry entry (eoi_ext.methods); for a DTensor weight or bias only
+this rank's block is computed (eoi_ext.sharding.local_block).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .layers import LayerWeight
+from .methods import METHODS, Built
+from .sharding import is_dtensor, local, local_block
+from .spec import WeightSpec
+
+__all__ = ["bias_values", "layer_values"]
+
+
+def _block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """This rank's block (row_range, col_range) of a DTensor; (None, None): all of it."""
+    return local_block(tensor) if is_dtensor(tensor) else (None, None)
+
+
+def layer_values(
+    layers: list[LayerWeight],
+    densities: dict[str, float],
+    method: str,
+    gain: float,
+    conv_mode: str,
+    exact_density: bool,
+    iterations: int | None,
+    generator: torch.Generator | None,
+) -> dict[str, tuple[Tensor, Tensor, float | None]]:
+    """{parameter name: (weight block, mask block, isometry error or None)}; same-shape
+    layers in one call, in order of first appearance."""
+    batches: dict[tuple, list[LayerWeight]] = {}
+    for layer in layers:
+        shard = local(layer.parameter)
+        key = (layer.shape, layer.groups, densities[layer.name], shard.dtype, shard.device)
+        batches.setdefault(key, []).append(layer)
+    built: dict[str, tuple[Tensor, Tensor, float | None]] = {}
+    for (shape, groups, density, dtype, device), batch in batches.items():
+        spec = WeightSpec(
+            shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
+            exact_density=exact_density,
+        )  # fmt: skip
+        result: Built = METHODS[method](
+            spec, [_block(layer.parameter) for layer in batch], generator=generator,
+            dtype=dtype, device=device, iterations=iterations,
+        )  # fmt: skip
+        errors = result.errors or [None] * len(batch)
+        for layer, w, m, e in zip(batch, result.weights, result.masks, errors, strict=True):
+            built[layer.name] = (w, m, e)
+    return built
+
+
+def bias_values(
+    layers: list[LayerWeight], bias_std: float, generator: torch.Generator | None
+) -> dict[str, Tensor]:
+    """New biases by parameter name: zeros, or normal(0, bias_std) drawn in full (the same
+    draws on every rank); for a DTensor bias, this rank's block."""
+    biases = {}
+    for layer in layers:
+        bias = layer.bias_parameter
+        if bias is None:
+            continue
+        if bias_std == 0.0:
+            values = torch.zeros(bias.shape, dtype=torch.float64)
+        else:
+            values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
+        rows, _ = _block(bias)
+        values = values if rows is None else values[rows[0] : rows[1]]
+        biases[layer.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
+    return biases
