@@ -1,8 +1,13 @@
-"""Shared pieces of the benchmark suite: run sizes, the `measure` fixture, the ratio report.
+"""Shared pieces of the benchmark suite: run sizes, the `measure` and `measure_case`
+fixtures, the ratio report.
 
 Run: ``pytest benchmarks/`` (full) or ``EOI_BENCH_QUICK=1 pytest benchmarks/`` (CI smoke
 run: smaller anchor cases, few rounds, every code path still runs). The normal test run
 (``pytest``, testpaths = tests) does not collect this folder.
+
+The cases are registry cases (eoi_ext.lab.bench: a contender on a workload, the same
+cells `eoi bench` measures), timed through the same synchronized call; pytest-benchmark
+does the rounds.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
+
+from eoi_ext.lab.bench import Case, prepare, synchronized
 
 QUICK = os.environ.get("EOI_BENCH_QUICK", "") not in ("", "0")
 
@@ -52,6 +60,34 @@ def measure(benchmark: Any) -> Callable[..., Any]:
             _MEDIANS[key] = float(benchmark.stats.stats.median)
             _LABELS[key] = case
         return result
+
+    return run
+
+
+@pytest.fixture
+def measure_case(measure: Callable[..., Any], benchmark: Any) -> Callable[..., dict[str, Any]]:
+    """measure_case(key, case, device="cpu") -> the figures of the registry cell.
+
+    Prepares `case` (registry.prepare, outside the timing), measures its synchronized
+    call under `key`, and checks the outputs: no timing assertions, but an EOI result
+    must be orthogonal at the density asked for, or the timing would mean nothing.
+    """
+
+    def run(key: str, case: Case, device: str = "cpu") -> dict[str, Any]:
+        where = torch.device(device)
+        cell = prepare(case.contender, case.workload, where)
+        if cell.call is None:
+            pytest.skip(f"{case.contender}: {cell.skipped}")
+        benchmark.group = f"{case.group}: {case.workload.label}"
+        label = f"{case.contender} {case.workload.label}"
+        result = measure(key, label, synchronized(cell.call, where), rounds=case.rounds)
+        figures = cell.figures(result)
+        if case.contender.startswith("eoi"):
+            assert figures["orthogonality_error"] < 1e-5, figures
+            exact = getattr(case.workload, "exact_density", False)
+            tolerance = 1e-6 if exact else 0.02
+            assert abs(figures["achieved_density"] - case.workload.density) < tolerance
+        return figures
 
     return run
 

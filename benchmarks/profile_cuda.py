@@ -3,11 +3,12 @@
     python benchmarks/profile_cuda.py [--rows 4096] [--cols 4096] [--density 0.1]
                                       [--count 1] [--device cuda] [--repeats 20]
 
-Times each stage of the pipeline (eoi_ext.api._build: seeds, plan = sampling and
+Times each stage of the pipeline (eoi_ext.build.build: seeds, plan = sampling and
 tracking, weights = level schedule, copies and the apply kernel, masks) as medians over
---repeats calls, each stage ending with a device synchronization, then prints the
-torch.profiler table of one call (CPU ops and, on a GPU, kernels and copies). Also runs
-on the CPU (--device cpu), which is how it is smoke-tested without a GPU.
+--repeats calls, each stage synchronized before and after as every benchmark call is
+(eoi_ext.lab.bench.timing.synchronized), then prints the torch.profiler table of one
+call (CPU ops and, on a GPU, kernels and copies). Also runs on the CPU (--device cpu),
+which is how it is smoke-tested without a GPU.
 """
 
 from __future__ import annotations
@@ -22,18 +23,14 @@ from torch.profiler import ProfilerActivity, profile
 
 import eoi_ext
 from eoi_ext import givens
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from eoi_ext.lab.bench.timing import synchronize, synchronized
 
 
 def timed(fn: Callable[[], object], device: torch.device) -> tuple[object, float]:
-    synchronize(device)
+    """One call of `fn` and its wall time, device work included."""
+    call = synchronized(fn, device)
     start = time.perf_counter()
-    result = fn()
-    synchronize(device)
+    result = call()
     return result, time.perf_counter() - start
 
 

@@ -5,6 +5,8 @@ of a run (benchmarks/conftest.py); for a saved run, use
 
     pytest benchmarks/ --benchmark-json=run.json
     python benchmarks/ratios.py run.json
+
+Seconds are written by eoi_ext.lab.bench.timing.format_seconds, as in `eoi bench`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-# (label, numerator key, denominator key); keys name the cases of test_speed.py.
+from eoi_ext.lab.bench.timing import format_seconds
+
+# (label, numerator key, denominator key); keys name the CASES of test_speed.py and
+# test_speed_cuda.py (tests/test_bench.py checks that every key has a case).
 RATIOS: list[tuple[str, str, str]] = [
     ("published / eoi_ext (same shape, d=0.1)", "published_single", "eoi_single"),
     ("dense orthogonal_ / eoi_ext (1024^2)", "dense_orthogonal_1024", "eoi_1024"),
@@ -30,14 +35,6 @@ RATIOS: list[tuple[str, str, str]] = [
     ("cuda: batch / floor (layers of 128^2)", "cuda_eoi_batch", "cuda_floor_batch"),
     ("cuda: dense orthogonal_ / eoi_ext batch", "cuda_dense_orthogonal_batch", "cuda_eoi_batch"),
 ]
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds >= 1.0:
-        return f"{seconds:.3f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} us"
 
 
 def format_report(medians: dict[str, float], labels: dict[str, str] | None = None) -> list[str]:

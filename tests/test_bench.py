@@ -1,10 +1,14 @@
 """The `eoi bench` harness: every method has a row for every workload, the JSON schema,
-the relations between rows (speedups, floor ratios, slopes), the plot and the CLI."""
+the relations between rows (speedups, floor ratios, slopes), the plot and the CLI; and
+the one registry: `eoi bench` and benchmarks/ measure its contenders and nothing else."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -15,23 +19,13 @@ from eoi_ext.lab.cli import main
 from eoi_ext.lab.output import write_json
 
 TINY = bench.BenchConfig(
-    sizes=(32, 64, 96),
-    densities=(0.1, 0.3),
-    rectangles=((16, 80),),
-    networks=(("mlp", 6, 16), ("cnn", 3, 8)),
-    network_distribution="uniform",
-    reference_max_side=64,
-    isometry_max_side=64,
-    reference_max_layers=6,
-    ai_steps=5,
-    svd_iterations=2,
-    max_repeats=2,
-    min_seconds=0.0,
-    sharding=((1, 48, 0.2), (3, 16, 0.3)),
-    sharding_worlds=(1, 2),
-    sharding_repeats=1,
-)
-
+    sizes=(32, 64, 96), densities=(0.1, 0.3), rectangles=((16, 80),),
+    networks=(("mlp", 6, 16), ("cnn", 3, 8)), network_distribution="uniform",
+    reference_max_side=64, isometry_max_side=64, reference_max_layers=6, ai_steps=5,
+    svd_iterations=2, max_repeats=2, min_seconds=0.0, sharding=((1, 48, 0.2), (3, 16, 0.3)),
+    sharding_worlds=(1, 2), sharding_repeats=1,
+)  # fmt: skip
+CPU = torch.device("cpu")
 ROW_KEYS = {
     "case", "kind", "rows", "cols", "density", "method", "median_s", "min_s", "max_s",
     "repeats", "speedup_vs_reference", "floor_ratio", "orthogonality_error",
@@ -45,7 +39,7 @@ def result() -> bench.BenchResult:
 
 
 def test_every_method_has_a_row_per_workload(result):
-    methods = bench.available_methods(torch.device("cpu"))
+    methods = bench.available_methods(CPU)
     assert "eoi[python]" in methods and "reference" in methods and "floor" in methods
     assert ("eoi[cpu-ext]" in methods) == (eoi_ext.backend("cpu") == "cpu-ext")
     workloads = {(r.case, r.density) for r in result.rows}
@@ -85,39 +79,25 @@ def _row(result, row, method):
     )
 
 
-def test_slopes(result):
-    assert result.slope_density == 0.1
-    # Methods measured at 2+ sizes have a slope; the reference ran at 32 and 64 only.
-    assert set(result.slopes) >= {"eoi[python]", "reference", "orthogonal", "floor"}
-    assert all(isinstance(s, float) for s in result.slopes.values())
-
-
 def test_json_schema_and_outputs(result, tmp_path):
     path = tmp_path / "bench.json"
     write_json(result.to_json(), str(path))
     data = json.loads(path.read_text())
     assert data["schema"] == "eoi-bench/1"
-    assert set(data) == {
-        "schema",
-        "machine",
-        "config",
-        "rows",
-        "slopes",
-        "slope_density",
-        "sharding",
-        "seconds",
-    }
+    assert set(data) == {"schema", "machine", "config", "rows", "slopes", "slope_density",
+                         "sharding", "seconds"}  # fmt: skip
     assert {"platform", "processor", "torch", "eoi_ext", "build", "device"} <= set(data["machine"])
     assert data["config"]["sizes"] == list(TINY.sizes)
+    # Methods measured at 2+ sizes have a slope; the reference ran at 32 and 64 only.
+    assert data["slope_density"] == 0.1
+    assert set(data["slopes"]) >= {"eoi[python]", "reference", "orthogonal", "floor"}
     assert all(set(row) == ROW_KEYS for row in data["rows"])
     assert [(r["case"], r["ranks"]) for r in data["sharding"]] == [
         ("48x48", 1), ("48x48", 2), ("3x(16x16)", 1), ("3x(16x16)", 2),
     ]  # fmt: skip
-    assert {row["method"] for row in data["rows"]} == set(
-        bench.available_methods(torch.device("cpu"))
-    )
+    assert {row["method"] for row in data["rows"]} == set(bench.available_methods(CPU))
     table = bench.format_table(result)
-    for method in bench.available_methods(torch.device("cpu")):
+    for method in bench.available_methods(CPU):
         assert f"| {method} |" in table
     assert "skipped" in table and "log-log slope" in table
     assert "Sharded initialization" in table and "| 3x(16x16) | 0.3 | 2 |" in table
@@ -143,24 +123,77 @@ def test_sharding_rows(result):
     assert result.sharding[0].floor_mib == pytest.approx(48 * 48 * 5 / 2**20)
 
 
-def test_python_backend_switch():
-    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
-    with eoi_ext.use_python_backend():
-        assert eoi_ext.backend("cpu") == "python"
-        w_python, m_python = eoi_ext.sparse_orthogonal(40, 70, 0.2, generator=g())
-    w, m = eoi_ext.sparse_orthogonal(40, 70, 0.2, generator=g())
-    assert torch.equal(m, m_python) and torch.allclose(w, w_python, atol=1e-6)
+def _benchmarks_module(name: str) -> ModuleType:
+    path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"eoi_benchmarks_{name}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
-def test_cli(tmp_path, monkeypatch, capsys):
+def test_registry_is_the_single_source(result):
+    """Every contender is a row of `eoi bench` on this device, unavailable here, or a part
+    of a call that a benchmarks/ case times; benchmarks/ times registry cases only (one
+    parametrized test per file), and has a case for every key its ratios name."""
+    cases: dict[str, bench.Case] = {}
+    for name in ("test_speed", "test_speed_cuda"):
+        module = _benchmarks_module(name)
+        assert [n for n in vars(module) if n.startswith("test")] == [name]
+        cases.update(module.CASES)
+    for key, case in cases.items():
+        assert case.contender in bench.CONTENDERS, key
+        assert isinstance(case.workload, bench.MatrixWorkload | bench.NetworkWorkload), key
+    ratio_keys = {key for _, *keys in _benchmarks_module("ratios").RATIOS for key in keys}
+    assert ratio_keys <= set(cases), ratio_keys - set(cases)
+    rows, timed = {r.method for r in result.rows}, {c.contender for c in cases.values()}
+    for name, contender in bench.CONTENDERS.items():
+        if not contender.in_bench:
+            assert name in timed and name not in rows, name
+        else:
+            assert (name in rows) == contender.available(CPU), name
+
+
+def test_cells_and_timing_core():
+    """Workload options of the benchmarks/ cases (stacks, exact density, fresh models, a
+    part of a call) and the timing loop: a cheap first call is a warm-up."""
+    eoi, stack = bench.eoi_method(CPU), bench.MatrixWorkload(48, 48, 0.1, 3, exact_density=True)
+    cell = bench.prepare(eoi, stack, CPU)
+    timing, (weights, masks) = bench.repeat(cell.call, min_seconds=60.0, max_repeats=3)
+    assert timing.repeats == 3 and weights.shape == (3, 48, 48)
+    assert int(masks.sum()) == 3 * round(0.1 * 48 * 48)
+    assert cell.figures((weights, masks))["orthogonality_error"] < 1e-5
+    skipped = [bench.prepare(name, stack, CPU).skipped for name in ("reference", "eoi[cuda-ext]")]
+    assert skipped == ["one matrix per call", "not available on cpu"]
+    fresh = bench.NetworkWorkload("mlp", 4, 8, 0.5, "uniform", fresh_model=True)
+    call = bench.prepare(eoi, fresh, CPU).call
+    assert call().model is not call().model
+    assert bench.prepare("floor", fresh, CPU).skipped
+    part = bench.prepare("apply_plan", bench.MatrixWorkload(32, 64, 0.2), CPU)
+    assert part.figures(part.call())["orthogonality_error"] < 1e-5
+    calls: list[int] = []
+    timing, last = bench.repeat(lambda: calls.append(1) or len(calls), min_seconds=0, max_repeats=5)
+    assert (timing.repeats, last) == (1, 2)  # the warm-up, then one sample
+    assert bench.synchronized(len, CPU) is len  # nothing to wait for on the CPU
+    formatted = [bench.format_seconds(s) for s in (None, 2.5, 0.0123, 4.2e-5)]
+    assert formatted == ["-", "2.50 s", "12.30 ms", "42 us"]
+
+
+def test_cli_and_a_new_contender(tmp_path, monkeypatch, capsys):
+    """`eoi bench --quick` end to end, with one contender added to the registry: that one
+    entry gives it a row for every workload, floor ratios and a slope."""
+    monkeypatch.setitem(bench.CONTENDERS, "floor again", bench.CONTENDERS["floor"])
     config = dataclasses.replace(TINY, sharding=())  # the fixture covers the sharding rows
     monkeypatch.setattr(bench.BenchConfig, "quick", classmethod(lambda cls, device="cpu": config))
     json_path, plot_path = tmp_path / "b.json", tmp_path / "b.png"
     argv = ["bench", "--quick", "--json", str(json_path), "--plot", str(plot_path)]
     assert main([*argv, "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "| workload |" in out and f"saved {json_path}" in out
-    assert json.loads(json_path.read_text())["schema"] == "eoi-bench/1"
+    assert "| workload |" in out and f"saved {json_path}" in out and "| floor again |" in out
+    data = json.loads(json_path.read_text())
+    assert data["schema"] == "eoi-bench/1" and "floor again" in data["slopes"]
+    rows = [r for r in data["rows"] if r["method"] == "floor again"]
+    assert len(rows) == len({(r["case"], r["density"]) for r in data["rows"]})
+    assert all(r["median_s"] > 0 and r["floor_ratio"] > 0 for r in rows)
     assert plot_path.exists()
     with pytest.raises(SystemExit):
         main(["bench", "--device", "tpu", "--no-progress"])

@@ -345,7 +345,7 @@ def test_cuda_sparsify_equals_cpu():
 
 def test_cuda_bench_rows():
     """`eoi bench --device cuda` measures the GPU backend next to the CPU ones."""
-    from eoi_ext import bench
+    from eoi_ext.lab import bench
 
     config = bench.BenchConfig(
         sizes=(64, 128), densities=(0.1,), rectangles=(), networks=(("mlp", 4, 16),),

@@ -22,6 +22,8 @@ from typing import Any
 
 from ...sharding import chunk_range
 
+__all__ = ["ShardingCase", "ShardingRow", "format_sharding", "measure_sharding"]
+
 
 @dataclass(frozen=True)
 class ShardingCase:
