@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from . import conv
-from .checks import warn_if_unreachable
+from .checks import check_out, warn_if_unreachable
 from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
 from .spec import WeightSpec
 from .top_up import top_up_
@@ -61,8 +61,8 @@ def build(
     rows = row_range or (0, spec.shape[0])
     cols = col_range or (0, spec.shape[1])
     shape = (count, rows[1] - rows[0], cols[1] - cols[0], *spec.kernel)
-    if out is not None and (tuple(out.shape) != shape or not out.is_contiguous()):
-        raise ValueError(f"out must be a contiguous tensor of shape {shape}, got {out.shape}")
+    if out is not None:
+        check_out(out, shape)
     warn_if_unreachable(spec.matrix_density, *spec.matrix_shape)
     weights = out if out is not None else torch.empty(shape, dtype=dtype, device=device)
     if device.type == "meta":  # like torch.nn.init on meta tensors: no values to sample

@@ -29,6 +29,7 @@ __all__ = [
     "check_gain",
     "check_generator",
     "check_groups",
+    "check_out",
     "check_range",
     "check_size",
     "check_weight",
@@ -119,6 +120,17 @@ def check_range(value: object, size: int, name: str) -> tuple[int, int] | None:
     if not 0 <= begin <= end <= size:
         raise ValueError(f"{name} must satisfy 0 <= begin <= end <= {size}, got {value!r}")
     return begin, end
+
+
+def check_out(out: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """`out`, a tensor written in place: contiguous (the ops write raw memory) and of the
+    result's shape."""
+    if tuple(out.shape) != tuple(shape) or not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous tensor of shape {tuple(shape)}, got {tuple(out.shape)}"
+            + ("" if out.is_contiguous() else " (not contiguous)")
+        )
+    return out
 
 
 def check_weight(tensor: object, name: str = "tensor") -> Tensor:

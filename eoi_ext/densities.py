@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from torch import Tensor, nn
 
 from .checks import check_choice, check_density
-from .layers import SUPPORTED, LayerWeight, find_layer_weights
+from .layers import LayerWeight, require_layer_weights
 
 __all__ = ["DISTRIBUTIONS", "layer_densities"]
 
@@ -50,9 +50,7 @@ def layer_densities(
         >>> list(densities.values())
         [1.0, 0.5, 0.5, 1.0]
     """
-    layers, _ = find_layer_weights(model)
-    if not layers:
-        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    layers, _ = require_layer_weights(model)
     if isinstance(distribution, Mapping):
         return _from_masks(layers, distribution)
     check_choice(distribution, DISTRIBUTIONS, "distribution", also="a mapping of masks")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-__all__ = ["SUPPORTED", "LayerWeight", "find_layer_weights"]
+__all__ = ["SUPPORTED", "LayerWeight", "find_layer_weights", "require_layer_weights"]
 
 RNN_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 SUPPORTED = "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, RNN, LSTM, GRU, MultiheadAttention"
@@ -144,3 +144,24 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
         if own:
             unsupported.append(f"{module_name or '<model>'} ({type(module).__name__})")
     return found, unsupported
+
+
+def require_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
+    """:func:`find_layer_weights`, raising when the model has no supported weight.
+
+    Args:
+        model: the network.
+
+    Returns:
+        (supported weights in model order, unsupported modules), the first non-empty.
+
+    Examples:
+        >>> eoi_ext.layers.require_layer_weights(torch.nn.ReLU())
+        Traceback (most recent call last):
+        ...
+        ValueError: model has no supported layers (Linear, Conv1d/2d/3d, ...)
+    """
+    layers, unsupported = find_layer_weights(model)
+    if not layers:
+        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    return layers, unsupported

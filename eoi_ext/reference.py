@@ -19,6 +19,8 @@ import math
 
 import torch
 
+from .checks import check_density, check_dtype, check_size
+
 __all__ = ["draw_published_rotation", "published_sparse_orthogonal"]
 
 
@@ -94,12 +96,9 @@ def published_sparse_orthogonal(
         >>> R > 0, eoi_ext.metrics.orthogonality_error(W) < 1e-12
         (True, True)
     """
-    if rows < 1 or cols < 1:
-        raise ValueError(f"rows and cols must be >= 1, got {rows} x {cols}")
-    if not 0.0 < density <= 1.0:
-        raise ValueError(f"density must be in (0, 1], got {density}")
-    if not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating point dtype, got {dtype}")
+    rows, cols = check_size(rows, "rows"), check_size(cols, "cols")
+    density = check_density(density)
+    dtype = check_dtype(dtype)
 
     n, m = min(rows, cols), max(rows, cols)
     a = torch.zeros(n, m, dtype=dtype)

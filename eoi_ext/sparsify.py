@@ -29,7 +29,7 @@ from .checks import (
 )
 from .densities import DISTRIBUTIONS, layer_densities
 from .layer_values import bias_values, layer_values
-from .layers import SUPPORTED, LayerWeight, find_layer_weights
+from .layers import SUPPORTED, LayerWeight, require_layer_weights
 from .methods import METHODS
 from .sharding import check_same_draws, fsdp_parameters, is_dtensor, like_dtensor, local
 from .sharding import local_block as shard_block
@@ -110,9 +110,7 @@ def sparsify(
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
     check_flag(check_ranks, "check_ranks")
-    layers, unsupported = find_layer_weights(model)
-    if not layers:
-        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+    layers, unsupported = require_layer_weights(model)
     fsdp = fsdp_parameters(model)
     for layer in layers:
         _check_layer(layer, id(layer.parameter) in fsdp)

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ..backends import kernels
-from ..checks import check_range
+from ..checks import check_out, check_range
 from .rotation_plan import RotationPlan
 
 __all__ = ["adjoint_rotations", "apply_plan", "support_mask"]
@@ -41,11 +41,7 @@ def _destination(
 ) -> Tensor:
     if out is None:
         return torch.empty(shape, dtype=dtype, device=torch.device(device or "cpu"))
-    if tuple(out.shape) != shape or not out.is_contiguous():
-        raise ValueError(
-            f"out must be a contiguous tensor of shape {shape}, got {tuple(out.shape)}"
-        )
-    return out
+    return check_out(out, shape)
 
 
 def apply_plan(
