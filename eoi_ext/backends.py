@@ -117,11 +117,12 @@ from . import ops  # noqa: E402
 _FORCED_PYTHON: ContextVar[bool] = ContextVar("eoi_ext_forced_python", default=False)
 
 
-def extension_devices() -> tuple[str, ...]:
-    """Device types the loaded extension has kernels for (empty without the extension)."""
-    if EXTENSION is None:
-        return ()
-    return tuple(name.removesuffix("-ext") for name in EXTENSION.build_info()["backends"])
+# Device types the loaded extension has kernels for (empty without the extension): read
+# once, since backend() runs on every op call.
+EXTENSION_DEVICES: tuple[str, ...] = (
+    () if EXTENSION is None
+    else tuple(name.removesuffix("-ext") for name in EXTENSION.build_info()["backends"])
+)  # fmt: skip
 
 
 def backend(device: torch.device | str | None = "cpu") -> str:
@@ -142,7 +143,7 @@ def backend(device: torch.device | str | None = "cpu") -> str:
         'python'
     """
     device_type = torch.device("cpu" if device is None else device).type
-    if device_type in extension_devices() and not _FORCED_PYTHON.get():
+    if device_type in EXTENSION_DEVICES and not _FORCED_PYTHON.get():
         return f"{device_type}-ext"
     return "python"
 
