@@ -27,12 +27,11 @@ from torch import Tensor
 from . import conv
 from .checks import check_out, warn_if_unreachable
 from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
-from .spec import WeightSpec
+from .spec import Span, WeightSpec
 from .top_up import top_up_
 
 __all__ = ["build"]
 
-Span = tuple[int, int]
 Writer = Callable[[RotationPlan, Span | None, Span | None, Tensor], object]
 
 

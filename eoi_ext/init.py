@@ -98,10 +98,9 @@ def sparse_orthogonal_(
     if not sharded and tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return torch.zeros_like(tensor, dtype=torch.bool)
-    rows, cols = local_block(tensor) if sharded else (None, None)
+    rows, cols = local_block(tensor)
     if sharded and check_ranks:
-        arguments = (spec, tensor.shape)
-        check_same_draws([tensor], generator, arguments)
+        check_same_draws([tensor], generator, spec)
     target = local(tensor)
     in_place = target.is_contiguous()  # write straight into the tensor, no temporary
     with torch.no_grad():

@@ -13,15 +13,10 @@ from torch import Tensor
 
 from .layers import LayerWeight
 from .methods import METHODS, Built
-from .sharding import is_dtensor, local, local_block
+from .sharding import local, local_block
 from .spec import WeightSpec
 
 __all__ = ["bias_values", "layer_values"]
-
-
-def _block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """This rank's block (row_range, col_range) of a DTensor; (None, None): all of it."""
-    return local_block(tensor) if is_dtensor(tensor) else (None, None)
 
 
 def layer_values(
@@ -48,7 +43,7 @@ def layer_values(
             exact_density=exact_density,
         )  # fmt: skip
         result: Built = METHODS[method](
-            spec, [_block(layer.parameter) for layer in batch], generator=generator,
+            spec, [local_block(layer.parameter) for layer in batch], generator=generator,
             dtype=dtype, device=device, iterations=iterations,
         )  # fmt: skip
         errors = result.errors or [None] * len(batch)
@@ -71,7 +66,7 @@ def bias_values(
             values = torch.zeros(bias.shape, dtype=torch.float64)
         else:
             values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
-        rows, _ = _block(bias)
+        rows, _ = local_block(bias)
         values = values if rows is None else values[rows[0] : rows[1]]
         biases[layer.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
     return biases

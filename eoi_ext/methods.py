@@ -17,12 +17,9 @@ from torch import Tensor
 
 from . import baselines
 from .build import build
-from .spec import WeightSpec
+from .spec import Block, WeightSpec
 
 __all__ = ["METHODS", "Built", "Method"]
-
-Span = tuple[int, int]
-Block = tuple[Span | None, Span | None]  # (row_range, col_range); None: all of that dim
 
 
 @dataclass
@@ -65,7 +62,7 @@ def _whole_then_block(draw: Draw) -> Method:
         dtype: torch.dtype, device: torch.device, iterations: int | None,
     ) -> Built:  # fmt: skip
         w, m, *errors = draw(spec, len(blocks), generator, iterations, dtype, device)
-        cut = [_cut(b, rows, cols) for b, (rows, cols) in enumerate(blocks)]
+        cut = [_cut(b, block) for b, block in enumerate(blocks)]
         return Built(
             [w[index] for index in cut],
             [m[index].clone() for index in cut],
@@ -75,7 +72,9 @@ def _whole_then_block(draw: Draw) -> Method:
     return method
 
 
-def _cut(index: int, rows: Span | None, cols: Span | None) -> tuple[int | slice, ...]:
+def _cut(index: int, block: Block) -> tuple[int | slice, ...]:
+    """Index of weight `index`'s block in a (count, *shape) stack."""
+    rows, cols = block
     return (index, slice(*(rows or (None, None))), slice(*(cols or (None, None))))
 
 

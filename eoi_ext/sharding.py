@@ -17,6 +17,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor, nn
 
+from .spec import Block
+
 try:  # torch.distributed may be absent from some builds
     import torch.distributed as dist
     from torch.distributed.tensor import DTensor, Replicate, Shard
@@ -58,10 +60,13 @@ def chunk_range(size: int, world: int, rank: int) -> tuple[int, int]:
     return begin, min(begin + chunk, size)
 
 
-def local_block(tensor: Tensor) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+def local_block(tensor: Tensor) -> Block:
     """(rows, cols) of the global weight held by this rank's shard of DTensor `tensor`
-    (None: all of that dimension). Supports Shard(0), Shard(1) and Replicate() on a
-    1-D device mesh, with torch.chunk-style (possibly uneven, possibly empty) shards."""
+    (None: all of that dimension; (None, None) for a plain tensor, which is all here).
+    Supports Shard(0), Shard(1) and Replicate() on a 1-D device mesh, with
+    torch.chunk-style (possibly uneven, possibly empty) shards."""
+    if not is_dtensor(tensor):
+        return None, None
     mesh, placements = tensor.device_mesh, tuple(tensor.placements)
     if mesh.ndim != 1 or len(placements) != 1:
         raise ValueError(

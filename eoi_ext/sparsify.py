@@ -31,8 +31,14 @@ from .densities import DISTRIBUTIONS, layer_densities
 from .layer_values import bias_values, layer_values
 from .layers import SUPPORTED, LayerWeight, require_layer_weights
 from .methods import METHODS
-from .sharding import check_same_draws, fsdp_parameters, is_dtensor, like_dtensor, local
-from .sharding import local_block as shard_block
+from .sharding import (
+    check_same_draws,
+    fsdp_parameters,
+    is_dtensor,
+    like_dtensor,
+    local,
+    local_block,
+)
 from .sparse_model import SparseModel, fix_mask, fix_mask_on_shards, mask_buffer_name
 
 __all__ = ["sparsify"]
@@ -179,5 +185,5 @@ def _check_layer(layer: LayerWeight, fsdp_managed: bool) -> None:
             "reshard_after_forward=False?): call model.reshard() first, then sparsify"
         )
     for tensor in (layer.parameter, layer.bias_parameter):
-        if tensor is not None and is_dtensor(tensor):
-            shard_block(tensor)  # raises on placements other than Shard(0/1), Replicate
+        if tensor is not None:
+            local_block(tensor)  # raises on placements other than Shard(0/1), Replicate

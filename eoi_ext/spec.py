@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["WeightSpec"]
+__all__ = ["Block", "Span", "WeightSpec"]
+
+Span = tuple[int, int]  # [begin, end) of a block along one dimension
+Block = tuple[Span | None, Span | None]  # (row_range, col_range); None: all of that dim
 
 
 @dataclass(frozen=True)

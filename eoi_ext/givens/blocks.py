@@ -15,11 +15,10 @@ from torch import Tensor
 
 from ..backends import kernels
 from ..checks import check_out, check_range
+from ..spec import Span
 from .rotation_plan import RotationPlan
 
 __all__ = ["adjoint_rotations", "apply_plan", "support_mask"]
-
-Span = tuple[int, int]
 
 
 def _spans(
