@@ -15,7 +15,10 @@ from torch import Tensor
 
 __all__ = ["RotationPlan", "select"]
 
-_BYTE_POPCOUNT = torch.tensor([bin(v).count("1") for v in range(256)], dtype=torch.int64)
+# SWAR popcount constants (Hacker's Delight, 5-2) as int64 bit patterns.
+_M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
+_H01 = 0x0101010101010101
+_WORDS_PER_CHUNK = 1 << 20  # 8 MiB of bitset words, and as much scratch, at a time
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,16 @@ class RotationPlan:
 
     def held_counts(self) -> Tensor:
         """(count,) int64: entries of each matrix's support mask (before any top-up)."""
-        as_bytes = self.support.contiguous().view(torch.uint8).view(self.count, -1)
-        return _BYTE_POPCOUNT[as_bytes.long()].sum(1)
+        words = self.support.reshape(-1)
+        per_matrix = max(1, words.numel() // max(1, self.count))
+        counts = torch.zeros(self.count, dtype=torch.int64)
+        # Chunk by chunk, a few chunk-sized temporaries: the scratch stays far below the
+        # bitsets' own size (an int64 per byte would cost 8x them: 2.5 GB at 50000^2).
+        for begin in range(0, words.numel(), _WORDS_PER_CHUNK):
+            chunk = words[begin : begin + _WORDS_PER_CHUNK]
+            owner = torch.arange(begin, begin + chunk.numel()) // per_matrix
+            counts.index_add_(0, owner, _popcount(chunk))
+        return counts
 
     def holds(self, index: int, positions: Tensor) -> Tensor:
         """Whether flat positions (row * cols + col) of W are in matrix `index`'s support
@@ -87,6 +98,14 @@ class RotationPlan:
         r, c = (w_cols, w_rows) if self.transposed else (w_rows, w_cols)
         words = self.support[index, c, r >> 6]
         return ((words >> (r & 63)) & 1).bool()
+
+
+def _popcount(words: Tensor) -> Tensor:
+    """Set bits of each int64 word (int64 arithmetic wraps like uint64)."""
+    x = words - ((words >> 1) & _M1)
+    x = (x & _M2) + ((x >> 2) & _M2)
+    x = (x + (x >> 4)) & _M4
+    return ((x * _H01) >> 56) & 0xFF
 
 
 def select(plan: RotationPlan, indices: int | Sequence[int]) -> RotationPlan:
