@@ -26,6 +26,7 @@ from torch import Tensor
 
 from . import conv
 from .checks import check_out, warn_if_unreachable
+from .forked import single_threaded_if_forked
 from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
 from .spec import Span, WeightSpec
 from .top_up import top_up_
@@ -54,6 +55,20 @@ def build(
         `dtype` on `device`, or `out` (a contiguous tensor of that shape) written in place.
         On the meta device, shapes only: nothing is drawn from the generator.
     """
+    with single_threaded_if_forked():
+        return _build(spec, count, generator, row_range, col_range, dtype, device, out)
+
+
+def _build(
+    spec: WeightSpec,
+    count: int,
+    generator: torch.Generator | None,
+    row_range: Span | None,
+    col_range: Span | None,
+    dtype: torch.dtype,
+    device: torch.device | str | None,
+    out: Tensor | None,
+) -> tuple[Tensor, Tensor]:
     if out is not None:
         dtype, device = out.dtype, out.device
     device = torch.device(device or "cpu")

@@ -27,6 +27,7 @@ __all__ = [
     "check_dtype",
     "check_flag",
     "check_gain",
+    "check_gain_fits",
     "check_generator",
     "check_groups",
     "check_out",
@@ -54,6 +55,19 @@ def check_gain(gain: object) -> float:
     if isinstance(gain, bool) or not isinstance(gain, numbers.Real) or not math.isfinite(gain):
         raise ValueError(f"gain must be a finite real number, got {gain!r}")
     return float(gain)
+
+
+def check_gain_fits(gain: float, dtype: torch.dtype) -> float:
+    """`gain` if W^T W = gain^2 I is finite in `dtype`: beyond that, the weights' Gram
+    matrix (the isometry every method aims at) overflows, and in the ops inf * 0 would
+    turn the zeros outside the mask into NaN."""
+    limit = math.sqrt(torch.finfo(dtype).max)
+    if abs(gain) > limit:
+        raise ValueError(
+            f"gain must be at most {limit:.4g} in magnitude for {dtype} (gain^2 must be "
+            f"finite in it), got {gain!r}"
+        )
+    return gain
 
 
 def check_bias_std(bias_std: object) -> float:
@@ -90,8 +104,14 @@ def check_flag(value: object, name: str) -> bool:
 
 
 def check_generator(generator: object) -> None:
+    """None, or a torch.Generator that can draw the seeds (a meta generator cannot)."""
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {generator!r}")
+    if generator is not None and generator.device.type == "meta":
+        raise ValueError(
+            "generator must be a CPU or accelerator torch.Generator (the seeds are drawn "
+            "from it), got one on the meta device"
+        )
 
 
 def check_choice(value: object, choices: tuple[str, ...], name: str, also: str = "") -> str:

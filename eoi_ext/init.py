@@ -13,10 +13,12 @@ from .checks import (
     check_density,
     check_flag,
     check_gain,
+    check_gain_fits,
     check_generator,
     check_groups,
     check_weight,
 )
+from .layer_checks import check_writable
 from .sharding import check_same_draws, is_dtensor, like_dtensor, local, local_block
 from .spec import WeightSpec
 
@@ -85,11 +87,13 @@ def sparse_orthogonal_(
     """
     check_weight(tensor)
     density = check_density(density)
-    gain = check_gain(gain)
+    gain = check_gain_fits(check_gain(gain), tensor.dtype)
     check_generator(generator)
     check_conv_mode(conv_mode)
     groups = check_groups(groups, tensor.shape[0])
+    check_flag(exact_density, "exact_density")
     check_flag(check_ranks, "check_ranks")
+    check_writable(tensor, "tensor")
     spec = WeightSpec(
         tuple(tensor.shape), density, gain=gain, conv_mode=conv_mode, groups=groups,
         exact_density=exact_density,

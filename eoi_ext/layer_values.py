@@ -56,11 +56,12 @@ def bias_values(
     layers: list[LayerWeight], bias_std: float, generator: torch.Generator | None
 ) -> dict[str, Tensor]:
     """New biases by parameter name: zeros, or normal(0, bias_std) drawn in full (the same
-    draws on every rank); for a DTensor bias, this rank's block."""
+    draws on every rank); for a DTensor bias, this rank's block. The biases of a tied
+    weight's holders each get their own values (a bias tied itself: once)."""
     biases = {}
-    for layer in layers:
-        bias = layer.bias_parameter
-        if bias is None:
+    for holder in (holder for layer in layers for holder in layer.holders):
+        bias = None if holder.bias is None else getattr(holder.module, holder.bias)
+        if bias is None or holder.bias_name in biases:
             continue
         if bias_std == 0.0:
             values = torch.zeros(bias.shape, dtype=torch.float64)
@@ -68,5 +69,5 @@ def bias_values(
             values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
         rows, _ = local_block(bias)
         values = values if rows is None else values[rows[0] : rows[1]]
-        biases[layer.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
+        biases[holder.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
     return biases

@@ -7,6 +7,8 @@ nn.GRU (``weight_ih_l*``, ``weight_hh_l*`` as 1 / 4 / 3 gate blocks, ``weight_hr
 and nn.MultiheadAttention (the packed ``in_proj_weight`` as q, k, v blocks, or the
 separate q/k/v weights; its out_proj is an nn.Linear). Anything else that owns a
 parameter with 2 or more dimensions is reported as unsupported, never skipped silently.
+A tensor several attributes hold is one weight, found once with its other holders
+(eoi_ext.tied_weights).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
+
+from .tied_weights import Holder, holders_by_tensor, merge_ties, trainable_tensor
 
 __all__ = ["SUPPORTED", "LayerWeight", "find_layer_weights", "require_layer_weights"]
 
@@ -35,6 +38,8 @@ class LayerWeight:
             EOI matrix of shape (shape[0] / groups, shape[1], *kernel).
         bias: the attribute of the matching bias on the module, or None.
         kind: "linear", "conv", "recurrent" or "attention".
+        ties: the other module attributes holding the same tensor (tied weights, e.g. an
+            embedding tied to lm_head): masked with it, counted once.
 
     Examples:
         >>> weight = eoi_ext.layers.find_layer_weights(torch.nn.LSTM(4, 8))[0][0]
@@ -49,13 +54,20 @@ class LayerWeight:
     groups: int
     bias: str | None
     kind: str
+    ties: tuple[Holder, ...] = ()
 
     @property
     def parameter(self) -> Tensor:
         """The trainable tensor: the weight, or its original under a parametrization."""
-        if parametrize.is_parametrized(self.module, self.attr):
-            return self.module.parametrizations[self.attr].original
-        return getattr(self.module, self.attr)
+        tensor = trainable_tensor(self.module, self.attr)
+        if tensor is None:
+            raise ValueError(f"{self.name} is not one trainable tensor (several originals?)")
+        return tensor
+
+    @property
+    def holders(self) -> tuple[Holder, ...]:
+        """Every module attribute holding the weight: this layer's first, then its ties."""
+        return (Holder(self.name, self.module, self.attr, self.bias), *self.ties)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -130,19 +142,23 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
         (['1.weight'], ['0 (Embedding)'])
     """
     found: list[LayerWeight] = []
-    unsupported: list[str] = []
+    candidates: list[tuple[str, nn.Module]] = []
     for module_name, module in model.named_modules():
         weights = _module_weights(module_name, module)
-        if weights is not None:
+        if weights is None:
+            candidates.append((module_name, module))
+        else:
             found.extend(weights)
-            continue
-        own = [
-            p
+    found, tied = merge_ties(found, holders_by_tensor(model))
+    unsupported = [
+        f"{module_name or '<model>'} ({type(module).__name__})"
+        for module_name, module in candidates
+        if any(
+            p.dim() >= 2 and id(p) not in tied
             for attr, p in module.named_parameters(recurse=False)
-            if p.dim() >= 2 and not attr.startswith("parametrizations")
-        ]
-        if own:
-            unsupported.append(f"{module_name or '<model>'} ({type(module).__name__})")
+            if not attr.startswith("parametrizations")
+        )
+    ]
     return found, unsupported
 
 

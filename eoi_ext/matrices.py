@@ -9,7 +9,9 @@ from .build import build
 from .checks import (
     check_density,
     check_dtype,
+    check_flag,
     check_gain,
+    check_gain_fits,
     check_generator,
     check_range,
     check_size,
@@ -60,12 +62,13 @@ def sparse_orthogonal_batch(
     rows = check_size(rows, "rows")
     cols = check_size(cols, "cols")
     density = check_density(density)
-    gain = check_gain(gain)
     dtype = check_dtype(dtype)
+    gain = check_gain_fits(check_gain(gain), dtype)
+    check_flag(exact_density, "exact_density")
     check_generator(generator)
     row_range = check_range(row_range, rows, "row_range")
     col_range = check_range(col_range, cols, "col_range")
-    spec = WeightSpec((rows, cols), density, gain=gain, exact_density=bool(exact_density))
+    spec = WeightSpec((rows, cols), density, gain=gain, exact_density=exact_density)
     return build(
         spec, count=count, generator=generator, row_range=row_range, col_range=col_range,
         dtype=dtype, device=device,

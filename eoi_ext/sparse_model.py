@@ -37,8 +37,6 @@ __all__ = [
     "FixedMask",
     "ShardGradientMask",
     "SparseModel",
-    "fix_mask",
-    "fix_mask_on_shards",
     "mask_buffer_name",
 ]
 
@@ -84,7 +82,9 @@ class SparseModel:
 
     Attributes:
         model: the sparsified model (changed in place).
-        masks: {parameter name: bool mask}, the masks in use (the FixedMask buffers).
+        masks: {parameter name: bool mask}, the masks in use (the FixedMask buffers); a
+            tied weight once, under its first supported layer's name (its ties, in
+            `layers`, share the mask).
         densities: {parameter name: target density} from the distribution.
         method: the initialization method.
         info: per-method details: for "ai" and "svd_ai", {"isometry_error":
@@ -123,28 +123,15 @@ class SparseModel:
     def remove(self) -> nn.Module:
         """Removes the parametrizations, leaving the masked weights as plain parameters
         (for export or dense fine-tuning); for FSDP-managed weights, removes the gradient
-        hooks and mask buffers. Returns the model."""
+        hooks and mask buffers. Tied weights stay tied. Returns the model."""
         for layer in self.layers:
-            if parametrize.is_parametrized(layer.module, layer.attr):
-                parametrize.remove_parametrizations(
-                    layer.module, layer.attr, leave_parametrized=True
-                )
+            for holder in layer.holders:
+                if parametrize.is_parametrized(holder.module, holder.attr):
+                    parametrize.remove_parametrizations(
+                        holder.module, holder.attr, leave_parametrized=True
+                    )
             handle = self.hooks.pop(layer.name, None)
             if handle is not None:
                 handle.remove()
                 delattr(layer.module, mask_buffer_name(layer.attr))
         return self.model
-
-
-def fix_mask(layer: LayerWeight, mask: Tensor) -> None:
-    """Fixes `mask` on a plain or DTensor weight: the FixedMask parametrization."""
-    parametrize.register_parametrization(layer.module, layer.attr, FixedMask(mask))
-
-
-def fix_mask_on_shards(layer: LayerWeight, mask: Tensor) -> RemovableHandle:
-    """Fixes `mask` (a DTensor placed like the weight) on an FSDP-managed weight: the
-    buffer <attr>_mask, and a hook masking the gradient shard after every reduce-scatter."""
-    layer.module.register_buffer(mask_buffer_name(layer.attr), mask)
-    return layer.parameter.register_post_accumulate_grad_hook(
-        ShardGradientMask(layer.module, layer.attr)
-    )

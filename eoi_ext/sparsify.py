@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
 
 from .checks import (
     caller_stacklevel,
@@ -24,22 +23,19 @@ from .checks import (
     check_density,
     check_flag,
     check_gain,
+    check_gain_fits,
     check_generator,
     check_size,
 )
 from .densities import DISTRIBUTIONS, layer_densities
+from .forked import single_threaded_if_forked
+from .layer_checks import check_layer
 from .layer_values import bias_values, layer_values
-from .layers import SUPPORTED, LayerWeight, require_layer_weights
+from .layers import SUPPORTED, require_layer_weights
 from .methods import METHODS
-from .sharding import (
-    check_same_draws,
-    fsdp_parameters,
-    is_dtensor,
-    like_dtensor,
-    local,
-    local_block,
-)
-from .sparse_model import SparseModel, fix_mask, fix_mask_on_shards, mask_buffer_name
+from .model_changes import change_model
+from .sharding import check_same_draws, fsdp_parameters
+from .sparse_model import SparseModel
 
 __all__ = ["sparsify"]
 
@@ -63,9 +59,13 @@ def sparsify(
     EOI (Nowak et al., "Sparser, Better, Deeper, Stronger", ICML 2024) or a baseline, for
     a whole model: supported weights are those of eoi_ext.layers (Linear, Conv /
     ConvTranspose, RNN / LSTM / GRU per gate, MultiheadAttention per q/k/v); other
-    modules with weights are named in a warning. Everything is validated and computed
-    before the model is changed: an error leaves it as it was. Same-shape layers are
-    initialized in one batched call (equal to per-layer calls).
+    modules with weights are named in a warning. A tensor several modules hold (tied
+    weights, e.g. an embedding and lm_head) is one weight: initialized once, with one
+    mask fixed on every holder, counted once. Everything is validated and computed
+    before the model is changed, and a failure while changing it (even a
+    KeyboardInterrupt) is rolled back: an error leaves the model exactly as it was
+    (docs/reliability.md). Same-shape layers are initialized in one batched call (equal
+    to per-layer calls).
 
     Sharded models: weights and biases may be DTensors (Shard(0), Shard(1) or
     Replicate() on a 1-D mesh, e.g. after tensor parallelism or FSDP2 fully_shard; a
@@ -112,6 +112,7 @@ def sparsify(
     gain = check_gain(gain)
     bias_std = check_bias_std(bias_std)
     check_conv_mode(conv_mode)
+    check_flag(exact_density, "exact_density")
     check_generator(generator)
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
@@ -119,7 +120,8 @@ def sparsify(
     layers, unsupported = require_layer_weights(model)
     fsdp = fsdp_parameters(model)
     for layer in layers:
-        _check_layer(layer, id(layer.parameter) in fsdp)
+        check_layer(layer, fsdp)
+        check_gain_fits(gain, layer.parameter.dtype)
     densities = layer_densities(model, density, distribution)
     if check_ranks:
         arguments = (
@@ -128,62 +130,21 @@ def sparsify(
         )  # fmt: skip
         tensors = [t for layer in layers for t in (layer.parameter, layer.bias_parameter)]
         check_same_draws([t for t in tensors if t is not None], generator, arguments)
-
-    # Compute everything, then change the model.
-    built = layer_values(
-        layers, densities, method, gain, conv_mode, exact_density, iterations, generator
-    )
-    biases = bias_values(layers, bias_std, generator)
-    with torch.no_grad():
-        for layer in layers:
-            local(layer.parameter).copy_(built[layer.name][0])
-            if layer.bias is not None:
-                local(layer.bias_parameter).copy_(biases[layer.bias_name])
-    masks, hooks = {}, {}
-    for layer in layers:
-        mask = built[layer.name][1]
-        masks[layer.name] = mask = (
-            like_dtensor(mask, layer.parameter) if is_dtensor(layer.parameter) else mask
-        )
-        if id(layer.parameter) in fsdp:
-            hooks[layer.name] = fix_mask_on_shards(layer, mask)
-        else:
-            fix_mask(layer, mask)
-    if unsupported:
+    if unsupported:  # before any change: a warning turned into an error changes nothing
         warnings.warn(
             f"sparsify left these modules dense (unsupported types; supported: {SUPPORTED}): "
             + ", ".join(unsupported),
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+    # Compute everything, then change the model: all of it or, on any error, none.
+    with single_threaded_if_forked():
+        built = layer_values(
+            layers, densities, method, gain, conv_mode, exact_density, iterations, generator
+        )
+        biases = bias_values(layers, bias_std, generator)
+        masks, hooks = change_model(layers, built, biases, fsdp)
     errors = {name: error for name, (_, _, error) in built.items() if error is not None}
     info = {"isometry_error": errors} if errors else {}
     return SparseModel(model, masks, densities, method, info, layers, hooks)
-
-
-def _check_layer(layer: LayerWeight, fsdp_managed: bool) -> None:
-    """Raises before anything is computed when a weight cannot be sparsified."""
-    if parametrize.is_parametrized(layer.module, layer.attr) or (
-        mask_buffer_name(layer.attr) in layer.module._buffers
-    ):
-        raise ValueError(
-            f"{layer.name} already has a mask (was the model sparsified already? call "
-            ".remove() on its SparseModel first)"
-        )
-    if not layer.parameter.is_floating_point():
-        raise TypeError(f"{layer.name} must be floating point, got {layer.parameter.dtype}")
-    # Masks are data: a meta weight would get a meta mask, left uninitialized by a later
-    # to_empty. So a model built on the meta device is materialized first.
-    if local(layer.parameter).device.type == "meta":
-        raise ValueError(
-            f"{layer.name} is on the meta device: materialize the model first "
-            "(model.to_empty(device=...)), then sparsify it"
-        )
-    if fsdp_managed and not is_dtensor(layer.parameter):
-        raise ValueError(
-            f"{layer.name} is managed by FSDP but unsharded (after a forward with "
-            "reshard_after_forward=False?): call model.reshard() first, then sparsify"
-        )
-    for tensor in (layer.parameter, layer.bias_parameter):
-        if tensor is not None:
-            local_block(tensor)  # raises on placements other than Shard(0/1), Replicate

@@ -259,7 +259,7 @@ def test_model_errors():
         sparsify("model", 0.5)
     model = mlp()
     sparsify(model, 0.5, distribution="uniform")
-    with pytest.raises(ValueError, match="already has a mask"):
+    with pytest.raises(ValueError, match="already has an eoi_ext mask"):
         sparsify(model, 0.5, distribution="uniform")
 
 

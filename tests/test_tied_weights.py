@@ -1,0 +1,107 @@
+"""Tied weights (issue 12, case 1; docs/reliability.md, "Tied weights"): a tensor that
+several modules hold is one weight: initialized once, one mask fixed on every holder,
+counted once, and still one tensor after remove()."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from conftest import assert_orthogonal
+from torch import nn
+from torch.nn.utils import parametrize
+
+import eoi_ext
+from eoi_ext.layers import find_layer_weights
+
+
+def tied_pair() -> nn.Sequential:
+    model = nn.Sequential(nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 32))
+    model[2].weight = model[0].weight
+    return model
+
+
+def language_model(vocab: int = 50, width: int = 16) -> nn.ModuleDict:
+    """An embedding tied to the output projection, as GPT-2 and T5 do."""
+    model = nn.ModuleDict({"wte": nn.Embedding(vocab, width), "lm_head": nn.Linear(width, vocab)})
+    model["lm_head"].weight = model["wte"].weight
+    return model
+
+
+def test_tied_linears_get_one_mask_and_one_init():
+    model = tied_pair()
+    g = torch.Generator().manual_seed(0)
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform", generator=g)
+    assert list(sparse.masks) == ["0.weight"]  # before: two masks on one tensor
+    first, second = model[0].parametrizations.weight, model[2].parametrizations.weight
+    assert first.original is second.original  # still one trainable tensor
+    assert first[0] is second[0]  # one FixedMask, one mask buffer
+    assert torch.equal(model[0].weight, model[2].weight)
+    assert_orthogonal(model[0].weight)  # before: overwritten by a second init (error 0.98)
+    assert len(list(model.parameters())) == 3  # the weight once, two biases
+    assert sparse.density == pytest.approx(float(sparse.masks["0.weight"].float().mean()))
+    assert model[2].bias.abs().sum() == 0  # the tie's own bias is initialized too
+
+
+def test_training_keeps_both_holders_masked():
+    model = tied_pair()
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform")
+    mask = sparse.masks["0.weight"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.1)
+    for _ in range(5):
+        optimizer.zero_grad()
+        model(torch.randn(8, 32)).square().sum().backward()
+        optimizer.step()
+    for index in (0, 2):
+        assert (model[index].weight[~mask] == 0).all()
+
+
+def test_remove_keeps_the_tie_and_the_masked_values():
+    model = tied_pair()
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform")
+    masked = model[0].weight.detach().clone()
+    sparse.remove()
+    assert not parametrize.is_parametrized(model[0]) and not parametrize.is_parametrized(model[2])
+    assert model[0].weight is model[2].weight  # before: remove() changed the other layer
+    assert isinstance(model[0].weight, nn.Parameter)
+    assert torch.equal(model[0].weight, masked)
+
+
+def test_embedding_tied_to_lm_head_is_masked_with_it():
+    model = language_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the embedding is not "left dense"
+        sparse = eoi_ext.sparsify(model, 0.25, distribution="uniform")
+    mask = sparse.masks["lm_head.weight"]
+    tokens = torch.arange(50)
+    assert torch.equal(model["wte"](tokens), model["lm_head"].weight)  # the masked matrix
+    assert (model["wte"].weight[~mask] == 0).all()
+    [layer] = find_layer_weights(model)[0]
+    assert [tie.name for tie in layer.ties] == ["wte.weight"]
+
+
+def test_state_dict_round_trip_keeps_the_tie():
+    source, target = language_model(), language_model()
+    eoi_ext.sparsify(source, 0.25, distribution="uniform")
+    eoi_ext.sparsify(target, 0.25, distribution="uniform", generator=torch.Generator())
+    target.load_state_dict(source.state_dict())
+    assert torch.equal(target["wte"].weight, source["wte"].weight)
+    assert target["wte"].parametrizations.weight[0] is target["lm_head"].parametrizations.weight[0]
+
+
+def test_densities_count_a_tied_tensor_once():
+    model = nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 8), nn.Linear(64, 64))
+    model[2].weight = model[0].weight
+    assert list(eoi_ext.layer_densities(model, 0.5, "erk")) == ["0.weight", "1.weight"]
+
+
+def test_one_tensor_split_two_ways_is_refused():
+    attention = nn.MultiheadAttention(8, 2, bias=False)
+    linear = nn.Linear(8, 24, bias=False)
+    linear.weight = attention.in_proj_weight
+    model = nn.ModuleList([attention, linear])
+    before = model.state_dict()["0.in_proj_weight"].clone()
+    with pytest.raises(ValueError, match="one tied tensor split into different matrices"):
+        eoi_ext.sparsify(model, 0.5, distribution="uniform")
+    assert torch.equal(model[0].in_proj_weight, before)
