@@ -66,7 +66,9 @@ bool same_values(const std::vector<float>& a, const std::vector<float>& b) { ret
 
 template <typename compute_t>
 bool same_bits(const std::vector<compute_t>& a, const std::vector<compute_t>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(compute_t)) == 0;
+  // memcmp's pointers must be non-null even for 0 bytes (UBSan: an empty batch's data()).
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(compute_t)) == 0);
 }
 
 template <typename compute_t>
