@@ -15,7 +15,7 @@ from torch import Tensor
 
 __all__ = ["RotationPlan", "select"]
 
-# SWAR popcount constants (Hacker's Delight, 5-2) as int64 bit patterns.
+# SWAR popcount constants as int64 bit patterns (docs/reliability.md, "Memory for the block").
 _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 _H01 = 0x0101010101010101
 _WORDS_PER_CHUNK = 1 << 20  # 8 MiB of bitset words, and as much scratch, at a time
