@@ -1,10 +1,10 @@
 // The torch binding: the only file that sees both torch and the torch-free core.
 //
-// Ops (schemas below, Python wrappers in eoi_ext/ops.py, fake kernels in
-// eoi_ext/fake_kernels.py). A "plan" for `count` matrices of one shape is the
-// concatenation of their rotation lists: rotations offsets[b] .. offsets[b+1] belong to
-// matrix b. The CPU kernels run the core's per-matrix / per-tile functions in parallel
-// with at::parallel_for (OpenMP), so torch.set_num_threads governs them.
+// Ops (schemas below; Python wrappers and fake kernels in eoi_ext/ops.py). A "plan"
+// for `count` matrices of one shape is the concatenation of their rotation lists:
+// rotations offsets[b] .. offsets[b+1] belong to matrix b. The CPU kernels run the
+// core's per-matrix / per-tile functions in parallel with at::parallel_for (OpenMP), so
+// torch.set_num_threads governs them.
 #include <ATen/Parallel.h>
 #include <torch/extension.h>
 #include <torch/library.h>
@@ -27,23 +27,27 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
     const at::Tensor& seeds, int64_t n, int64_t m, double density, bool at_most) {
   check_cpu_contiguous(seeds, "seeds", at::kLong);
   TORCH_CHECK(seeds.dim() == 1, "eoi_ext: seeds must be 1-D (count,)");
-  TORCH_CHECK(n >= 1 && m >= n, "eoi_ext: need 1 <= n <= m, got n=", n, ", m=", m);
-  TORCH_CHECK(m <= INT32_MAX, "eoi_ext: the larger side must be below 2^31, got ", m);
+  check_sides(n, m);
   TORCH_CHECK(density > 0.0 && density <= 1.0, "eoi_ext: density must be in (0, 1], got ", density);
   const int64_t count = seeds.size(0);
   const int64_t words = eoi::support_words(n);
+  TORCH_CHECK(count <= kMaxHostBytes / 8 / (m * words), "eoi_ext: the supports of len(seeds) = ", count,
+              " matrices with n = ", n, ", m = ", m, " would take more than 2^48 bytes");
   const eoi::StopRule rule = at_most ? eoi::StopRule::kAtMost : eoi::StopRule::kNearest;
 
-  at::Tensor support = at::empty({count, m, words}, seeds.options());
+  at::Tensor support;
   std::vector<std::vector<int32_t>> pairs(count);
   std::vector<std::vector<double>> thetas(count);
   const auto* seed_ptr = seeds.data_ptr<int64_t>();
-  auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
-                            thetas[b], support_ptr + b * m * words);
-    }
+  with_host_memory("the supports and rotation lists", m, [&] {
+    support = at::empty({count, m, words}, seeds.options());
+    auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
+    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
+                              thetas[b], support_ptr + b * m * words);
+      }
+    });
   });
 
   at::Tensor offsets = at::empty({count + 1}, seeds.options());
@@ -68,17 +72,20 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
 // ---- rotation_levels ----------------------------------------------------------------
 
 at::Tensor rotation_levels_cpu(const at::Tensor& offsets, const at::Tensor& pairs, int64_t m) {
-  check_pairs(offsets, pairs, m);
+  // The scratch covers the coordinates the rotations touch, not all m.
+  const int64_t coords = check_pairs(offsets, pairs, m);
   const int64_t count = offsets.size(0) - 1;
   at::Tensor levels = at::empty({pairs.size(0)}, pairs.options());
   const auto* off = offsets.data_ptr<int64_t>();
   const auto* p = pairs.data_ptr<int32_t>();
   auto* lv = levels.data_ptr<int32_t>();
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int32_t> last(m);
-    for (int64_t b = begin; b < end; ++b) {
-      eoi::rotation_levels(p + 2 * off[b], off[b + 1] - off[b], m, lv + off[b], last.data());
-    }
+  with_host_memory("the level scratch", m, [&] {
+    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+      std::vector<int32_t> last(coords);
+      for (int64_t b = begin; b < end; ++b) {
+        eoi::rotation_levels(p + 2 * off[b], off[b + 1] - off[b], coords, lv + off[b], last.data());
+      }
+    });
   });
   return levels;
 }
@@ -123,6 +130,7 @@ void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const a
                      int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
                      at::Tensor out, int64_t coord_begin, int64_t coord_end) {
   check_plan(offsets, pairs, cos_sin, m);
+  check_gain(gain, out.scalar_type());
   const int64_t count = offsets.size(0) - 1;
   coord_end = coord_window_end(m, coord_begin, coord_end);
   const std::vector<int64_t> expected =
@@ -130,12 +138,16 @@ void apply_plans_cpu(const at::Tensor& offsets, const at::Tensor& pairs, const a
   TORCH_CHECK(out.sizes() == at::IntArrayRef(expected), "eoi_ext: out must have shape ",
               at::IntArrayRef(expected), ", got ", out.sizes());
   TORCH_CHECK(out.device().is_cpu() && out.is_contiguous(), "eoi_ext: out must be a contiguous CPU tensor");
-  if (out.numel() == 0) return;
+  // The dtype is checked (in the switch below) even when there is nothing to write.
   const auto run = [&](auto compute_tag, auto out_tag) {
     using compute_t = decltype(compute_tag);
     using out_t = decltype(out_tag);
-    apply_plans_kernel<compute_t, out_t>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out,
-                                         coord_begin, coord_end);
+    if (out.numel() == 0) return;
+    // Each thread's tile scratch holds m coordinates of tile_lanes rows.
+    with_host_memory("the tile scratch", m, [&] {
+      apply_plans_kernel<compute_t, out_t>(offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain,
+                                           out, coord_begin, coord_end);
+    });
   };
   switch (out.scalar_type()) {
     case at::kDouble:
@@ -193,10 +205,8 @@ void support_masks_cpu(const at::Tensor& support, int64_t n, int64_t m, int64_t 
 // ---- top_up_masks -------------------------------------------------------------------
 
 void top_up_masks_cpu(const at::Tensor& seeds, int64_t target_count, at::Tensor mask) {
-  check_cpu_contiguous(seeds, "seeds", at::kLong);
+  check_top_up(seeds, target_count, mask);
   check_cpu_contiguous(mask, "mask", at::kBool);
-  TORCH_CHECK(mask.dim() == 3 && mask.size(0) == seeds.size(0),
-              "eoi_ext: mask must have shape (count, rows, cols) with count = len(seeds)");
   const int64_t rows = mask.size(1);
   const int64_t cols = mask.size(2);
   const auto* sp = seeds.data_ptr<int64_t>();

@@ -57,9 +57,10 @@ struct HostSchedule {
   at::Tensor cos_sin;        // (R, 2) compute type, level order
 };
 
+// coords: the coordinates the rotations touch (check_plan), which the level scratch covers.
 template <typename compute_t>
 HostSchedule build_schedule(const at::Tensor& offsets, const at::Tensor& pairs,
-                            const at::Tensor& cos_sin, int64_t m) {
+                            const at::Tensor& cos_sin, int64_t coords) {
   const int64_t count = offsets.size(0) - 1;
   const int64_t rotations = pairs.size(0);
   const auto* off = offsets.data_ptr<int64_t>();
@@ -70,9 +71,9 @@ HostSchedule build_schedule(const at::Tensor& offsets, const at::Tensor& pairs,
   std::vector<int32_t> levels(rotations);
   std::vector<int32_t> depth(count);
   at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int32_t> last(m);
+    std::vector<int32_t> last(coords);
     for (int64_t b = begin; b < end; ++b)
-      depth[b] = eoi::rotation_levels(p + 2 * off[b], off[b + 1] - off[b], m, levels.data() + off[b],
+      depth[b] = eoi::rotation_levels(p + 2 * off[b], off[b + 1] - off[b], coords, levels.data() + off[b],
                                       last.data());
   });
 
@@ -99,11 +100,11 @@ HostSchedule build_schedule(const at::Tensor& offsets, const at::Tensor& pairs,
 
 template <typename compute_t>
 void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
-                       int64_t m, int64_t row_begin, int64_t row_end, int64_t coord_begin,
+                       int64_t m, int64_t coords, int64_t row_begin, int64_t row_end, int64_t coord_begin,
                        int64_t coord_end, bool transposed, double gain,
                        eoi::gpu::OutputType out_type, at::Tensor& out) {
   const int64_t count = offsets.size(0) - 1;
-  const HostSchedule host = build_schedule<compute_t>(offsets, pairs, cos_sin, m);
+  const HostSchedule host = build_schedule<compute_t>(offsets, pairs, cos_sin, coords);
   const at::Device device = out.device();
   const at::Tensor matrix_levels = to_device_async(host.matrix_levels, device);
   const at::Tensor level_starts = to_device_async(host.level_starts, device);
@@ -146,7 +147,8 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
 void apply_plans_cuda(const at::Tensor& offsets, const at::Tensor& pairs, const at::Tensor& cos_sin,
                       int64_t m, int64_t row_begin, int64_t row_end, bool transposed, double gain,
                       at::Tensor out, int64_t coord_begin, int64_t coord_end) {
-  check_plan(offsets, pairs, cos_sin, m);
+  const int64_t coords = check_plan(offsets, pairs, cos_sin, m);
+  check_gain(gain, out.scalar_type());
   const int64_t count = offsets.size(0) - 1;
   coord_end = coord_window_end(m, coord_begin, coord_end);
   check_cuda_output(out, "out",
@@ -163,11 +165,11 @@ void apply_plans_cuda(const at::Tensor& offsets, const at::Tensor& pairs, const 
   if (out.numel() == 0) return;
   const c10::cuda::CUDAGuard guard(out.device());
   if (out_type == eoi::gpu::OutputType::kFloat64)
-    apply_plans_typed<double>(offsets, pairs, cos_sin, m, row_begin, row_end, coord_begin, coord_end, transposed,
-                              gain, out_type, out);
+    apply_plans_typed<double>(offsets, pairs, cos_sin, m, coords, row_begin, row_end, coord_begin, coord_end,
+                              transposed, gain, out_type, out);
   else
-    apply_plans_typed<float>(offsets, pairs, cos_sin, m, row_begin, row_end, coord_begin, coord_end, transposed,
-                             gain, out_type, out);
+    apply_plans_typed<float>(offsets, pairs, cos_sin, m, coords, row_begin, row_end, coord_begin, coord_end,
+                             transposed, gain, out_type, out);
 }
 
 // ---- support_masks ------------------------------------------------------------------
@@ -204,10 +206,7 @@ void support_masks_cuda(const at::Tensor& support, int64_t n, int64_t m, int64_t
 // ---- top_up_masks -------------------------------------------------------------------
 
 void top_up_masks_cuda(const at::Tensor& seeds, int64_t target_count, at::Tensor mask) {
-  check_cpu_contiguous(seeds, "seeds", at::kLong);
-  TORCH_CHECK(seeds.dim() == 1, "eoi_ext: seeds must be 1-D (count,)");
-  TORCH_CHECK(mask.dim() == 3 && mask.size(0) == seeds.size(0),
-              "eoi_ext: mask must have shape (count, rows, cols) with count = len(seeds)");
+  check_top_up(seeds, target_count, mask);
   check_cuda_output(mask, "mask", mask.sizes().vec());
   TORCH_CHECK(mask.scalar_type() == at::kBool, "eoi_ext: mask must have dtype bool, got ", mask.scalar_type());
   if (mask.numel() == 0) return;

@@ -2,7 +2,8 @@
 fake kernel.
 
 The fake (meta) kernels give the ops' output shapes on meta tensors, under
-FakeTensorMode and under torch.compile; they are registered when this module is
+FakeTensorMode and under torch.compile, after the checks of the compiled op that need no
+data (eoi_ext/fallback/checks.py, data=False); they are registered when this module is
 imported, which eoi_ext.backends does right after loading eoi_ext._C (without the
 extension the ops do not exist and nothing is registered). eoi_ext.fallback has the same
 five functions with the same signatures in pure PyTorch (docs/backends.md).
@@ -22,6 +23,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .fallback import checks
+
 __all__ = ["apply_plans", "rotation_levels", "sample_plans", "support_masks", "top_up_masks"]
 
 
@@ -37,6 +40,17 @@ def _fake(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
+def _check_written(output: Tensor, **inputs: Tensor) -> None:
+    """A fake kernel also runs as the Meta kernel of a call mixing meta inputs with a real
+    output, which it would leave unwritten: that call fails as the CPU op does for a
+    non-CPU input. (Under FakeTensorMode no tensor is on meta.)"""
+    if output.device.type != "meta":
+        for name, tensor in inputs.items():
+            if tensor.is_meta:
+                checks.fail(f"{name} must be a CPU tensor (plans, seeds and supports are built "
+                            "on the CPU), got meta")  # fmt: skip
+
+
 def sample_plans(
     seeds: Tensor, n: int, m: int, density: float, at_most: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -49,7 +63,7 @@ def sample_plans(
 def _sample_plans_fake(
     seeds: Tensor, n: int, m: int, density: float, at_most: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    torch._check(seeds.dim() == 1, lambda: "seeds must be 1-D")
+    checks.check_sample_plans(seeds, n, m, density, data=False)
     count = seeds.shape[0]
     # The number of rotations depends on the sampled values: a data-dependent size.
     rotations = torch.library.get_ctx().new_dynamic_size()
@@ -67,6 +81,7 @@ def rotation_levels(offsets: Tensor, pairs: Tensor, m: int) -> Tensor:
 
 @_fake("rotation_levels")
 def _rotation_levels_fake(offsets: Tensor, pairs: Tensor, m: int) -> Tensor:
+    checks.check_pairs(offsets, pairs, m, data=False)
     return pairs.new_empty(pairs.shape[0])
 
 
@@ -98,7 +113,11 @@ def _apply_plans_fake(
     offsets: Tensor, pairs: Tensor, cos_sin: Tensor, m: int, row_begin: int, row_end: int,
     transposed: bool, gain: float, out: Tensor, coord_begin: int = 0, coord_end: int = -1,
 ) -> None:  # fmt: skip
-    return None
+    _check_written(out, offsets=offsets, pairs=pairs, cos_sin=cos_sin)
+    checks.check_apply_plans(
+        offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out, coord_begin,
+        coord_end, data=False,
+    )  # fmt: skip
 
 
 def support_masks(
@@ -125,7 +144,10 @@ def _support_masks_fake(
     support: Tensor, n: int, m: int, row_begin: int, row_end: int, transposed: bool,
     mask: Tensor, coord_begin: int = 0, coord_end: int = -1,
 ) -> None:  # fmt: skip
-    return None
+    _check_written(mask, support=support)
+    checks.check_support_masks(
+        support, n, m, row_begin, row_end, transposed, mask, coord_begin, coord_end, data=False
+    )
 
 
 def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
@@ -136,4 +158,5 @@ def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
 
 @_fake("top_up_masks")
 def _top_up_masks_fake(seeds: Tensor, target_count: int, mask: Tensor) -> None:
-    return None
+    _check_written(mask, seeds=seeds)
+    checks.check_top_up_masks(seeds, target_count, mask, data=False)

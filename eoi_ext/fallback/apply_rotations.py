@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .rotation_levels import rotation_levels
+from .checks import check_apply_plans
+from .rotation_levels import levels_of
 
 __all__ = ["apply_plans"]
 
@@ -32,7 +33,12 @@ def apply_plans(
     """Writes gain * rows [row_begin, row_end), coordinates [coord_begin, coord_end)
     (-1: m) of every A into out (count, k, w), or (count, w, k) when transposed. Runs on
     out's device."""
-    coord_end = m if coord_end < 0 else coord_end
+    coord_end = check_apply_plans(
+        offsets, pairs, cos_sin, m, row_begin, row_end, transposed, gain, out, coord_begin,
+        coord_end,
+    )  # fmt: skip
+    if out.numel() == 0:
+        return
     count = offsets.numel() - 1
     k = row_end - row_begin
     device = out.device
@@ -50,7 +56,7 @@ def apply_plans(
     cos = cos_sin[:, 0:1].to(device=device, dtype=compute)
     sin = cos_sin[:, 1:2].to(device=device, dtype=compute)
 
-    levels = rotation_levels(offsets, pairs, m)
+    levels = levels_of(offsets, pairs, m)  # checked above
     order = torch.argsort(levels, stable=True).to(device)
     sizes = torch.bincount(levels).tolist() if levels.numel() else []
     for level_rotations in torch.split(order, sizes):

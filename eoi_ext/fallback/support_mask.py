@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 
 from ..random_stream import add_free_positions
+from .checks import check_support_masks, check_top_up_masks
 
 __all__ = ["support_masks", "top_up_masks"]
 
@@ -26,7 +27,9 @@ def support_masks(
     coordinates c in [coord_begin, coord_end) (-1: m) into mask (count, k, w), or
     (count, w, k) when transposed. support may be on the CPU (where plans are built) or
     on mask's device."""
-    coord_end = m if coord_end < 0 else coord_end
+    coord_end = check_support_masks(
+        support, n, m, row_begin, row_end, transposed, mask, coord_begin, coord_end
+    )
     support = support[:, coord_begin:coord_end].to(mask.device)
     rows = torch.arange(row_begin, row_end, device=mask.device)
     words = support[:, :, rows >> 6]  # (count, w, k)
@@ -37,6 +40,9 @@ def support_masks(
 def top_up_masks(seeds: Tensor, target_count: int, mask: Tensor) -> None:
     """Adds random free positions to every (rows, cols) mask of mask (count, rows, cols)
     until it holds target_count entries (eoi_ext.random_stream.add_free_positions)."""
+    check_top_up_masks(seeds, target_count, mask)
+    if mask.device.type == "meta":
+        return  # no entries to count: shapes only, like the fake kernel (eoi_ext/ops.py)
     _, rows, cols = mask.shape
     total = rows * cols
     for b, seed in enumerate(seeds.tolist()):

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from ..random_stream import draw_rotations
+from .checks import check_sample_plans
 
 __all__ = ["sample_plans", "sample_rotations"]
 
@@ -87,6 +88,7 @@ def sample_plans(
     seeds: Tensor, n: int, m: int, density: float, at_most: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Mirror of torch.ops.eoi_ext.sample_plans: (offsets, pairs, cos_sin, support)."""
+    check_sample_plans(seeds, n, m, density)
     offsets = [0]
     all_i: list[int] = []
     all_j: list[int] = []
