@@ -1,6 +1,7 @@
-"""No silent wrong result (issue 12, cases 3, 4, 7 and 8; docs/reliability.md): a gain
+"""No silent wrong result (issue 12, cases 3, 4, 5, 7 and 8; docs/reliability.md): a gain
 that overflows the dtype, flags that are not bools, the exact-density top-up of a block
-within the bitsets' memory, and eoi_ext in a forked child."""
+within the bitsets' memory, eoi_ext in a forked child, the backend override across
+threads."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 import torch
@@ -121,3 +123,36 @@ def test_a_forked_child_does_not_hang():
     """
     result = run_python(code, timeout=240)
     assert result.returncode == 0, result.stderr
+
+
+def test_backend_override_interleaved_across_threads_and_after_errors():
+    """Case 5: two threads enter use_python_backend(), the first leaves before the
+    second; an error inside the block. Before, the process stayed on "python" for good."""
+    native = eoi_ext.backend("cpu")
+    steps = [threading.Event() for _ in range(3)]
+    seen: dict[str, str] = {}
+
+    def first() -> None:
+        with eoi_ext.use_python_backend():
+            steps[0].set()
+            steps[1].wait(timeout=30)
+        seen["first after"] = eoi_ext.backend("cpu")
+        steps[2].set()
+
+    def second() -> None:
+        steps[0].wait(timeout=30)
+        with eoi_ext.use_python_backend():
+            steps[1].set()
+            steps[2].wait(timeout=30)
+            seen["second inside"] = eoi_ext.backend("cpu")
+        seen["second after"] = eoi_ext.backend("cpu")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen == {"first after": native, "second inside": "python", "second after": native}
+    with pytest.raises(KeyError), eoi_ext.use_python_backend():
+        raise KeyError("inside the block")
+    assert eoi_ext.backend("cpu") == native
