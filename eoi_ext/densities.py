@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from .checks import check_choice, check_density
 from .layers import LayerWeight, require_layer_weights
 
-__all__ = ["DISTRIBUTIONS", "layer_densities"]
+__all__ = ["DISTRIBUTIONS", "densities_of", "layer_densities"]
 
 DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends")
 
@@ -50,7 +50,29 @@ def layer_densities(
         >>> list(densities.values())
         [1.0, 0.5, 0.5, 1.0]
     """
-    layers, _ = require_layer_weights(model)
+    return densities_of(require_layer_weights(model)[0], density, distribution)
+
+
+def densities_of(
+    layers: list[LayerWeight],
+    density: float | None,
+    distribution: str | Mapping[str, Tensor] = "erk",
+) -> dict[str, float]:
+    """:func:`layer_densities` of weights already found (sparsify has them).
+
+    Args:
+        layers: the supported weights (eoi_ext.layers.find_layer_weights).
+        density: as for layer_densities.
+        distribution: as for layer_densities.
+
+    Returns:
+        {parameter name: density in (0, 1]}.
+
+    Examples:
+        >>> weights, _ = eoi_ext.layers.find_layer_weights(torch.nn.Linear(8, 8))
+        >>> eoi_ext.densities.densities_of(weights, 0.5, "uniform")
+        {'weight': 0.5}
+    """
     if isinstance(distribution, Mapping):
         return _from_masks(layers, distribution)
     check_choice(distribution, DISTRIBUTIONS, "distribution", also="a mapping of masks")

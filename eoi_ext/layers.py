@@ -60,8 +60,10 @@ class LayerWeight:
     def parameter(self) -> Tensor:
         """The trainable tensor: the weight, or its original under a parametrization."""
         tensor = trainable_tensor(self.module, self.attr)
-        if tensor is None:
-            raise ValueError(f"{self.name} is not one trainable tensor (several originals?)")
+        if tensor is None:  # computed in a hook (prune, old weight_norm): what it reads
+            tensor = getattr(self.module, self.attr, None)
+        if not isinstance(tensor, Tensor):
+            raise ValueError(f"{self.name} is not one tensor (several originals?)")
         return tensor
 
     @property
@@ -155,8 +157,8 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
         for module_name, module in candidates
         if any(
             p.dim() >= 2 and id(p) not in tied
-            for attr, p in module.named_parameters(recurse=False)
-            if not attr.startswith("parametrizations")
+            for p in module._parameters.values()
+            if p is not None
         )
     ]
     return found, unsupported

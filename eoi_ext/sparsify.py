@@ -27,7 +27,7 @@ from .checks import (
     check_generator,
     check_size,
 )
-from .densities import DISTRIBUTIONS, layer_densities
+from .densities import DISTRIBUTIONS, densities_of
 from .forked import single_threaded_if_forked
 from .layer_checks import check_layer
 from .layer_values import bias_values, layer_values
@@ -122,7 +122,7 @@ def sparsify(
     for layer in layers:
         check_layer(layer, fsdp)
         check_gain_fits(gain, layer.parameter.dtype)
-    densities = layer_densities(model, density, distribution)
+    densities = densities_of(layers, density, distribution)
     if check_ranks:
         arguments = (
             method, gain, bias_std, conv_mode, exact_density, iterations,

@@ -11,7 +11,9 @@ and the density counts the tensor twice.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,7 +53,8 @@ class Holder:
 
 def trainable_tensor(module: nn.Module, attr: str) -> Tensor | None:
     """The tensor an optimizer trains for module.attr: the parameter, or the single
-    original under a parametrization; None for several originals (weight_norm) or none.
+    original under a parametrization; None for several originals (weight_norm) or for
+    no parameter (a tensor computed in a hook: torch.nn.utils.prune, old weight_norm).
 
     Args:
         module: the owning module.
@@ -65,42 +68,62 @@ def trainable_tensor(module: nn.Module, attr: str) -> Tensor | None:
         >>> eoi_ext.tied_weights.trainable_tensor(layer, "weight") is layer.weight
         True
     """
-    if parametrize.is_parametrized(module, attr):
-        originals = module.parametrizations[attr]
+    # module._parameters and ._modules directly: nn.Module.__getattr__ is slow, and this
+    # runs for every parameter of a model (the 1000-layer MLP of eoi_ext.lab.models).
+    tensor = module._parameters.get(attr)
+    if tensor is not None:
+        return tensor
+    lists = module._modules.get("parametrizations")
+    if lists is not None and attr in lists._modules:
+        originals = lists._modules[attr]
         return originals.original if originals.is_tensor else None
-    tensor = getattr(module, attr, None)
-    return tensor if isinstance(tensor, Tensor) else None
+    return None
 
 
 def holders_by_tensor(model: nn.Module) -> dict[int, list[Holder]]:
-    """Every parameter of the model's modules, by the id of the tensor: ties are the
-    entries with several holders (shared modules count once, as in named_modules()).
+    """The tensors several attributes of the model hold (tied weights), by id, with their
+    holders (shared modules count once, as in named_modules()).
 
     Args:
         model: the network.
 
     Returns:
-        {id(tensor): [Holder, ...] in model order}.
+        {id(tensor): [Holder, ...] in model order}, for tied tensors only.
 
     Examples:
         >>> model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3))
         >>> model[1].weight = model[0].weight
-        >>> [len(h) for h in eoi_ext.tied_weights.holders_by_tensor(model).values()]
-        [2, 1, 1]
+        >>> tied = eoi_ext.tied_weights.holders_by_tensor(model)
+        >>> [[holder.name for holder in holders] for holders in tied.values()]
+        [['0.weight', '1.weight']]
     """
+    # Two passes, the first counting ids alone: a Holder for every parameter of a large
+    # model is thousands of small GC-tracked objects, enough to trigger a full collection
+    # of the user's heap (docs/reliability.md, "Tied weights").
+    counts: collections.Counter[int] = collections.Counter()
+    for _, module, attr in _parameter_slots(model):
+        counts[id(trainable_tensor(module, attr))] += 1
     holders: dict[int, list[Holder]] = {}
+    for module_name, module, attr in _parameter_slots(model):
+        key = id(trainable_tensor(module, attr))
+        if counts[key] > 1:
+            name = f"{module_name}.{attr}" if module_name else attr
+            holders.setdefault(key, []).append(Holder(name, module, attr))
+    return holders
+
+
+def _parameter_slots(model: nn.Module) -> Iterator[tuple[str, nn.Module, str]]:
+    """(module name, module, attr) of every parameter, parametrized ones included."""
     for module_name, module in model.named_modules():
         if isinstance(module, parametrize.ParametrizationList):
             continue  # originals are reached through their module's attribute below
-        attrs = list(module._parameters)
-        if parametrize.is_parametrized(module):
-            attrs += list(module.parametrizations)
-        for attr in attrs:
-            tensor = trainable_tensor(module, attr)
+        for attr, tensor in module._parameters.items():
             if tensor is not None:
-                name = f"{module_name}.{attr}" if module_name else attr
-                holders.setdefault(id(tensor), []).append(Holder(name, module, attr))
-    return holders
+                yield module_name, module, attr
+        lists = module._modules.get("parametrizations")
+        for attr in () if lists is None else lists._modules:
+            if trainable_tensor(module, attr) is not None:
+                yield module_name, module, attr
 
 
 def merge_ties(
@@ -126,7 +149,7 @@ def merge_ties(
         >>> [(w.name, [t.name for t in w.ties]) for w in weights]
         [('0.weight', ['1.weight'])]
     """
-    supported = {(layer.module, layer.attr): layer for layer in found}
+    supported = {(layer.module, layer.attr): layer for layer in found} if holders else {}
     merged: dict[int, LayerWeight] = {}
     unique: list[LayerWeight] = []
     for layer in found:
@@ -147,6 +170,8 @@ def merge_ties(
             other = supported.get((holder.module, holder.attr))
             if other is not layer:
                 ties.append(dataclasses.replace(holder, bias=other and other.bias))
-        merged[id(tensor)] = layer = dataclasses.replace(layer, ties=tuple(ties))
+        if ties:
+            layer = dataclasses.replace(layer, ties=tuple(ties))
+        merged[id(tensor)] = layer
         unique.append(layer)
     return unique, {key for key, layer in merged.items() if layer.ties}

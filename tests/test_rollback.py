@@ -55,7 +55,7 @@ def failing_on_call(function, call: int, error: BaseException):
 
 
 STAGES = [
-    (sparsify_module, "layer_densities"),
+    (sparsify_module, "densities_of"),
     (sparsify_module, "layer_values"),
     (sparsify_module, "bias_values"),
     (model_changes, "_swap_in"),
