@@ -27,7 +27,8 @@ def _mark_forked() -> None:
     _forked = True
 
 
-os.register_at_fork(after_in_child=_mark_forked)
+if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere processes are spawned
+    os.register_at_fork(after_in_child=_mark_forked)
 
 
 def in_forked_child() -> bool:
