@@ -25,11 +25,12 @@ import torch
 from torch import Tensor
 
 from . import conv
-from .checks import check_out, warn_if_unreachable
+from .checks import check_out
 from .forked import single_threaded_if_forked
 from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
 from .spec import Span, WeightSpec
 from .top_up import top_up_
+from .user_warnings import warn_if_unreachable
 
 __all__ = ["build"]
 

@@ -1,17 +1,15 @@
 """Argument checks of the library's entry points, in one place.
 
 Every check raises with the argument's name and what it accepts, so a user sees which
-argument was wrong; nothing is touched before the checks pass. The two warnings here
-(a density no orthogonal matrix reaches, modules left dense) point at the user's line,
-whichever public entry point was called.
+argument was wrong; nothing is touched before the checks pass. The library's warnings
+are in eoi_ext.user_warnings; what stops sparsify changing a layer, in
+eoi_ext.layer_checks.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import sys
-import warnings
 
 import torch
 from torch import Tensor
@@ -19,7 +17,6 @@ from torch import Tensor
 __all__ = [
     "CONV_MODES",
     "OUTPUT_DTYPES",
-    "caller_stacklevel",
     "check_bias_std",
     "check_choice",
     "check_conv_mode",
@@ -32,9 +29,9 @@ __all__ = [
     "check_groups",
     "check_out",
     "check_range",
+    "check_shape",
     "check_size",
     "check_weight",
-    "warn_if_unreachable",
 ]
 
 OUTPUT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -88,6 +85,21 @@ def check_size(value: object, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_shape(shape: object) -> tuple[int, ...]:
+    """A weight's shape: (rows, cols), or a conv kernel's (out, in / groups, *kernel)."""
+    if (
+        not isinstance(shape, tuple | list | torch.Size)
+        or not 2 <= len(shape) <= 5
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shape)
+        or min(shape) < 1
+    ):
+        raise ValueError(
+            "shape must be 2 to 5 positive integers, (rows, cols) or a conv weight's "
+            f"(out_channels, in_channels / groups, *kernel_size), got {shape!r}"
+        )
+    return tuple(int(v) for v in shape)
 
 
 def check_dtype(dtype: object) -> torch.dtype:
@@ -173,33 +185,3 @@ def check_groups(groups: object, rows: int) -> int:
     if rows % groups:
         raise ValueError(f"groups must divide the weight's first dimension ({rows}), got {groups}")
     return groups
-
-
-def caller_stacklevel() -> int:
-    """The warnings.warn stacklevel of the first frame outside eoi_ext, as seen from the
-    function calling this one, so a warning points at the user's line whichever public
-    entry point was used."""
-    frame = sys._getframe(2)  # the caller of the warning function: stacklevel 2
-    level = 2
-    while frame is not None and _in_package(frame.f_globals.get("__name__", "")):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def _in_package(module: str) -> bool:
-    return module == "eoi_ext" or module.startswith("eoi_ext.")
-
-
-def warn_if_unreachable(density: float, rows: int, cols: int) -> None:
-    """Densities below 1/max(rows, cols) (a scaled partial permutation, no rotation) cannot
-    be reached by an orthogonal matrix: the minimum-density matrix is returned."""
-    minimum = 1.0 / max(rows, cols)
-    if density < minimum:
-        warnings.warn(
-            f"density {density:g} is below the minimum {minimum:g} reachable by an exactly "
-            f"orthogonal {rows}x{cols} matrix; returning the minimum-density matrix "
-            f"(achieved density {minimum:g})",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )

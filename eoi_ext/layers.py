@@ -156,9 +156,7 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
         f"{module_name or '<model>'} ({type(module).__name__})"
         for module_name, module in candidates
         if any(
-            p.dim() >= 2 and id(p) not in tied
-            for p in module._parameters.values()
-            if p is not None
+            p.dim() >= 2 and id(p) not in tied for p in module._parameters.values() if p is not None
         )
     ]
     return found, unsupported

@@ -16,7 +16,6 @@ import torch
 from torch import Tensor, nn
 
 from .checks import (
-    caller_stacklevel,
     check_bias_std,
     check_choice,
     check_conv_mode,
@@ -36,6 +35,7 @@ from .methods import METHODS
 from .model_changes import change_model
 from .sharding import check_same_draws, fsdp_parameters
 from .sparse_model import SparseModel
+from .user_warnings import caller_stacklevel
 
 __all__ = ["sparsify"]
 

@@ -8,8 +8,13 @@ view after the last step, per weight: they approach orthogonality, EOI starts th
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 from torch import Tensor
+
+from ..checks import check_gain, check_gain_fits, check_groups, check_size
 
 __all__ = [
     "AI_LEARNING_RATE",
@@ -62,6 +67,16 @@ def isometry_errors(weights: Tensor, gain: float, groups: int) -> Tensor:
     return per_block.view(weights.shape[0], groups).amax(dim=1)
 
 
+def _check_isometry_args(weights: Tensor, masks: Tensor, gain: object, groups: object) -> float:
+    """The shared arguments: (count, *shape) weights, bool masks like them, gain, groups."""
+    if not isinstance(weights, Tensor) or weights.dim() < 3 or not weights.is_floating_point():
+        raise TypeError("weights must be a floating-point (count, *shape) stack of weights")
+    if not isinstance(masks, Tensor) or masks.dtype != torch.bool or masks.shape != weights.shape:
+        raise ValueError(f"masks must be a bool tensor of weights' shape {tuple(weights.shape)}")
+    check_groups(groups, weights.shape[1])
+    return check_gain_fits(check_gain(gain), weights.dtype)
+
+
 def approximate_isometry(
     weights: Tensor,
     masks: Tensor,
@@ -94,6 +109,14 @@ def approximate_isometry(
         >>> bool((errors < eoi_ext.baselines.isometry_errors(w, 1.0, 1)).all())
         True
     """
+    gain = _check_isometry_args(weights, masks, gain, groups)
+    steps = check_size(steps, "steps", minimum=0)
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not (math.isfinite(learning_rate) and learning_rate > 0)
+    ):
+        raise ValueError(f"learning_rate must be a finite real number > 0, got {learning_rate!r}")
     if gain == 0.0:  # the target is W = 0
         return torch.zeros_like(weights), isometry_errors(torch.zeros_like(weights), 0.0, groups)
     v = _blocks(weights.to(torch.float64) / gain, groups).clone()
@@ -134,6 +157,8 @@ def svd_isometry(
         >>> bool((new[~m] == 0).all()), float(errors[0]) > 1e-3  # sparse, not orthogonal
         (True, True)
     """
+    gain = _check_isometry_args(weights, masks, gain, groups)
+    iterations = check_size(iterations, "iterations", minimum=0)
     v = _blocks(weights.to(torch.float64), groups)
     m = _blocks(masks, groups)
     for _ in range(iterations):

@@ -8,6 +8,16 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import (
+    check_density,
+    check_dtype,
+    check_gain,
+    check_gain_fits,
+    check_generator,
+    check_shape,
+    check_size,
+)
+
 __all__ = ["fan_in", "random_masks", "random_sparse"]
 
 
@@ -83,6 +93,11 @@ def random_sparse(
         >>> w.shape, bool((w[0][~m[0]] == 0).all())
         (torch.Size([1, 64, 32]), True)
     """
+    shape = check_shape(shape)
+    density = check_density(density)
+    gain = check_gain_fits(check_gain(gain), check_dtype(dtype))
+    count = check_size(count, "count", minimum=0)
+    check_generator(generator)
     masks = random_masks(count, shape, density, generator)
     std = gain / math.sqrt(density * fan_in(shape))
     weights = torch.randn((count, *shape), generator=generator, dtype=torch.float64) * std
