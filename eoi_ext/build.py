@@ -94,12 +94,12 @@ def _build(
     def write_weights(sub: RotationPlan, r: Span | None, c: Span | None, o: Tensor) -> None:
         apply_plan(sub, row_range=r, col_range=c, gain=spec.gain, out=o)
 
+    # The masks first and the weights last: with out=, a failure leaves out unwritten
+    # (docs/reliability.md, "Nothing half-changed").
     if not spec.kernel:
+        masks = _matrix_masks(spec, plan, count, rows, cols, device)
         _by_group(spec, plan, count, rows, cols, weights, write_weights)
-        return weights, _matrix_masks(spec, plan, count, rows, cols, device)
-    h = torch.empty(shape[:3], dtype=dtype, device=device)
-    _by_group(spec, plan, count, rows, cols, h, write_weights)
-    conv.kernel_weights_(weights, h)
+        return weights, masks
     kernel_seeds = seeds[:, -1].contiguous()  # the kernel's top-up seeds (if it has one)
     if spec.kernel_top_up and (rows, cols) != ((0, spec.shape[0]), (0, spec.shape[1])):
         # A block of a kernel's top-up depends on the whole mask of H (small).
@@ -109,6 +109,9 @@ def _build(
     else:
         h_mask = _matrix_masks(spec, plan, count, rows, cols, device)
         masks = conv.kernel_masks(spec, h_mask, kernel_seeds)
+    h = torch.empty(shape[:3], dtype=dtype, device=device)
+    _by_group(spec, plan, count, rows, cols, h, write_weights)
+    conv.kernel_weights_(weights, h)
     return weights, masks
 
 

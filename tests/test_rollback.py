@@ -140,3 +140,19 @@ def test_a_warning_turned_into_an_error_changes_nothing():
         warnings.simplefilter("error")
         eoi_ext.sparsify(net, 0.5)
     assert_unchanged(net, before)
+
+
+@pytest.mark.parametrize("shape", [(16, 24), (8, 4, 3, 3)])
+def test_init_writes_the_weights_last(shape, monkeypatch):
+    """init.sparse_orthogonal_ writes straight into the tensor (out=): the masks come
+    first, so a failure there leaves the tensor as it was (before: weights written)."""
+    build_module = importlib.import_module("eoi_ext.build")
+
+    def failing(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "_matrix_masks", failing)
+    tensor = torch.full(shape, 7.0)
+    with pytest.raises(KeyboardInterrupt):
+        eoi_ext.init.sparse_orthogonal_(tensor, 0.5)
+    assert (tensor == 7.0).all()
