@@ -3,7 +3,9 @@ and the lab extra."""
 
 from __future__ import annotations
 
+import builtins
 import json
+import sys
 
 import pytest
 import torch
@@ -140,3 +142,23 @@ def test_library_errors_are_not_turned_into_usage_errors(monkeypatch):
     monkeypatch.setattr(cli, "run_info", broken)
     with pytest.raises(ValueError, match="an internal failure"):
         main(["info"])
+
+
+def test_a_broken_torchvision_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    """torchvision built for another torch raises RuntimeError in its ops at import: named
+    as such (before: a raw RuntimeError traceback)."""
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "torchvision" or name.startswith("torchvision."):
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--data", "mnist", "--root", str(tmp_path), "--no-progress"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "--data mnist: loading mnist needs torchvision, which is installed but failed" in err
+    assert "RuntimeError: operator torchvision::nms does not exist" in err

@@ -110,3 +110,16 @@ def test_models():
         deep_mlp(3, 8, activation="gelu")
     with pytest.raises(ValueError, match="depth"):
         deep_mlp(1, 8)
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 1, 1), (16, 32, 1), (24, 24, 1, 1, 1)])
+def test_pointwise_convs_are_measured_as_matrices(shape):
+    """A kernel of size 1 has the same symbol at every frequency: one frequency suffices,
+    and the result is the matrix's error (resnet50's 1x1 convs took 6.9 s each)."""
+    weight = torch.randn(shape, dtype=torch.float64)
+    matrix = weight.reshape(shape[0], shape[1])
+    expected = eoi_ext.metrics.orthogonality_error(matrix)
+    assert eoi_ext.metrics.conv_orthogonality_error(weight) == pytest.approx(expected, rel=1e-12)
+    assert eoi_ext.metrics.conv_orthogonality_error(weight, grid=4) == pytest.approx(
+        expected, rel=1e-12
+    )

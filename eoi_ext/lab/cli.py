@@ -140,6 +140,8 @@ def run_train_command(args: argparse.Namespace, parser: argparse.ArgumentParser)
         data = load_dataset(args.data, args.root, seed=args.seed)
     except FileNotFoundError as error:
         parser.error(f"--root: {error}")
+    except ImportError as error:  # no torchvision, or one built for another torch
+        parser.error(f"--data {args.data}: {error}")
     config = ExperimentConfig(
         model=args.model, depth=args.depth, width=args.width, activation=args.activation,
         density=args.density, distribution=args.distribution, method=args.method,

@@ -82,7 +82,7 @@ def load_torchvision(name: str, root: str | None) -> Dataset:
     scaled to [0, 1] and standardized per channel with the training statistics.
 
     Raises:
-        ValueError: root is None. ImportError: torchvision is missing.
+        ValueError: root is None. ImportError: torchvision is missing or fails to import.
         FileNotFoundError: the dataset is not under root (nothing is ever downloaded).
     """
     if root is None:
@@ -91,6 +91,12 @@ def load_torchvision(name: str, root: str | None) -> Dataset:
         import torchvision
     except ImportError as error:
         raise ImportError(f"loading {name} needs torchvision (pip install torchvision)") from error
+    except Exception as error:  # a torchvision built for another torch fails in its ops
+        raise ImportError(
+            f"loading {name} needs torchvision, which is installed but failed to import "
+            f"({type(error).__name__}: {error}); install the torchvision built for torch "
+            f"{torch.__version__}"
+        ) from error
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
     try:
         train = cls(root, train=True, download=False)
