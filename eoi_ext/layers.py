@@ -128,8 +128,9 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
     """The weights of a model that EOI initializes, and the modules it cannot handle.
 
     A module is unsupported when it is not one of the supported types and owns a
-    parameter (not of a submodule) with 2 or more dimensions, like nn.Embedding or
-    nn.Bilinear. Normalization layers (1-D parameters) are neither.
+    parameter (not of a submodule) whose two leading dimensions exceed 1, like
+    nn.Embedding or nn.Bilinear. Normalization layers (1-D parameters), class tokens,
+    position tables and layer scales are neither.
 
     Args:
         model: the network.
@@ -155,11 +156,15 @@ def find_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:
     unsupported = [
         f"{module_name or '<model>'} ({type(module).__name__})"
         for module_name, module in candidates
-        if any(
-            p.dim() >= 2 and id(p) not in tied for p in module._parameters.values() if p is not None
-        )
+        if any(_matrix_like(p) and id(p) not in tied for p in module._parameters.values())
     ]
     return found, unsupported
+
+
+def _matrix_like(parameter: Tensor | None) -> bool:
+    """Could be a layer's weight: two leading dimensions above 1. Class tokens (1, 1, d),
+    position tables (1, n, d) and layer scales (c, 1, 1) are not reported as left dense."""
+    return parameter is not None and parameter.dim() >= 2 and min(parameter.shape[:2]) > 1
 
 
 def require_layer_weights(model: nn.Module) -> tuple[list[LayerWeight], list[str]]:

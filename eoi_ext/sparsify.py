@@ -39,6 +39,8 @@ from .user_warnings import caller_stacklevel
 
 __all__ = ["sparsify"]
 
+_LISTED = 8  # modules named in the "left dense" warning; the rest are counted
+
 
 def sparsify(
     model: nn.Module,
@@ -131,9 +133,12 @@ def sparsify(
         tensors = [t for layer in layers for t in (layer.parameter, layer.bias_parameter)]
         check_same_draws([t for t in tensors if t is not None], generator, arguments)
     if unsupported:  # before any change: a warning turned into an error changes nothing
+        shown = ", ".join(unsupported[:_LISTED]) + (
+            f" and {len(unsupported) - _LISTED} more" if len(unsupported) > _LISTED else ""
+        )
         warnings.warn(
             f"sparsify left these modules dense (unsupported types; supported: {SUPPORTED}): "
-            + ", ".join(unsupported),
+            + shown,
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

@@ -161,3 +161,24 @@ def test_find_layer_weights_reports_unsupported():
     attention = nn.MultiheadAttention(8, 2, kdim=4, vdim=6)
     names = [w.name for w in find_layer_weights(attention)[0]]
     assert names == ["q_proj_weight", "k_proj_weight", "v_proj_weight", "out_proj.weight"]
+
+
+def test_tokens_position_tables_and_layer_scales_are_not_reported():
+    """Parameters of container modules that are not layer weights (a ViT's class token
+    and position table, a ConvNeXt layer scale) are not "left dense" (issue 13, item 6)."""
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+            self.pos_embed = nn.Parameter(torch.zeros(1, 5, 8))
+            self.layer_scale = nn.Parameter(torch.ones(8, 1, 1))
+            self.table = nn.Parameter(torch.zeros(9, 2))  # a matrix: still reported
+            self.proj = nn.Linear(8, 8)
+
+    weights, unsupported = find_layer_weights(Block())
+    assert [w.name for w in weights] == ["proj.weight"]
+    assert unsupported == ["<model> (Block)"]
+    block = Block()
+    del block.table
+    assert find_layer_weights(block)[1] == []

@@ -309,3 +309,9 @@ def test_short_training_run_eoi_beats_random():
         accuracy[method] = result.test_accuracy
     assert accuracy["eoi"] > 0.7, accuracy
     assert accuracy["random"] < 0.3, accuracy
+
+
+def test_the_dense_modules_warning_stays_short():
+    model = nn.Sequential(*[nn.Embedding(10, 8) for _ in range(20)], nn.Linear(8, 8))
+    with pytest.warns(UserWarning, match=r"7 \(Embedding\) and 12 more$"):
+        sparsify(model, 0.5, distribution="uniform")
