@@ -78,7 +78,7 @@ def _build(
     shape = (count, rows[1] - rows[0], cols[1] - cols[0], *spec.kernel)
     if out is not None:
         check_out(out, shape)
-    warn_if_unreachable(spec.matrix_density, *spec.matrix_shape)
+    warn_if_unreachable(spec.matrix_density, *spec.matrix_shape, spec.label)
     weights = out if out is not None else torch.empty(shape, dtype=dtype, device=device)
     if device.type == "meta":  # like torch.nn.init on meta tensors: no values to sample
         return weights, torch.empty(shape, dtype=torch.bool, device=device)

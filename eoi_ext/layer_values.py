@@ -38,9 +38,11 @@ def layer_values(
         batches.setdefault(key, []).append(layer)
     built: dict[str, tuple[Tensor, Tensor, float | None]] = {}
     for (shape, groups, density, dtype, device), batch in batches.items():
+        names = [layer.name for layer in batch]
+        label = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         spec = WeightSpec(
             shape, density, gain=gain, conv_mode=conv_mode, groups=groups,
-            exact_density=exact_density,
+            exact_density=exact_density, label=label,
         )  # fmt: skip
         result: Built = METHODS[method](
             spec, [local_block(layer.parameter) for layer in batch], generator=generator,

@@ -9,7 +9,7 @@ RNN gates, attention q/k/v). A kernel holds its matrices H at the centre tap
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Block", "Span", "WeightSpec"]
 
@@ -30,6 +30,8 @@ class WeightSpec:
         groups: row blocks, each its own EOI matrix; divides shape[0].
         exact_density: matrices stop below their density and are topped up to exactly
             round(density * entries) mask entries (kernels: over the whole kernel).
+        label: what the weights are called in warnings (sparsify: their layers' names);
+            not part of the spec's identity.
     """
 
     shape: tuple[int, ...]
@@ -38,6 +40,7 @@ class WeightSpec:
     conv_mode: str = "delta"
     groups: int = 1
     exact_density: bool = False
+    label: str = field(default="", compare=False)
 
     @property
     def kernel(self) -> tuple[int, ...]:

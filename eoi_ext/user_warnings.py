@@ -28,13 +28,15 @@ def _in_package(module: str) -> bool:
     return module == "eoi_ext" or module.startswith("eoi_ext.")
 
 
-def warn_if_unreachable(density: float, rows: int, cols: int) -> None:
+def warn_if_unreachable(density: float, rows: int, cols: int, label: str = "") -> None:
     """Densities below 1/max(rows, cols) (a scaled partial permutation, no rotation) cannot
-    be reached by an orthogonal matrix: the minimum-density matrix is returned."""
+    be reached by an orthogonal matrix: the minimum-density matrix is returned. `label`
+    names the weights (sparsify: their layers)."""
     minimum = 1.0 / max(rows, cols)
     if density < minimum:
         warnings.warn(
-            f"density {density:g} is below the minimum {minimum:g} reachable by an exactly "
+            (f"{label}: " if label else "")
+            + f"density {density:g} is below the minimum {minimum:g} reachable by an exactly "
             f"orthogonal {rows}x{cols} matrix; returning the minimum-density matrix "
             f"(achieved density {minimum:g})",
             UserWarning,

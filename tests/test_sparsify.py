@@ -315,3 +315,12 @@ def test_the_dense_modules_warning_stays_short():
     model = nn.Sequential(*[nn.Embedding(10, 8) for _ in range(20)], nn.Linear(8, 8))
     with pytest.warns(UserWarning, match=r"7 \(Embedding\) and 12 more$"):
         sparsify(model, 0.5, distribution="uniform")
+
+
+def test_the_minimum_density_warning_names_the_layers():
+    model = nn.Sequential(*[nn.Linear(64, 64) for _ in range(5)], nn.Linear(64, 8))
+    with pytest.warns(UserWarning) as caught:
+        sparsify(model, 0.001, distribution="uniform")
+    messages = [str(w.message) for w in caught]
+    assert any(m.startswith("0.weight, 1.weight, 2.weight and 2 more: density") for m in messages)
+    assert any(m.startswith("5.weight: density 0.001 is below the minimum") for m in messages)
