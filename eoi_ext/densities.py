@@ -19,6 +19,7 @@ def layer_densities(
     model: nn.Module,
     density: float | None,
     distribution: str | Mapping[str, Tensor] = "erk",
+    blocks: Mapping[str, int] | None = None,
 ) -> dict[str, float]:
     """Density of every supported weight of `model` ({parameter name: density}).
 
@@ -36,6 +37,8 @@ def layer_densities(
             a mapping {parameter name: bool mask}: each layer's density is its mask's
                 (for example masks from SNIP, GraSP or SynFlow); layers without a mask
                 are dense.
+        blocks: row blocks by module name pattern, as for sparsify (they change the
+            ERK scores of fused layers).
 
     Returns:
         {parameter name: density in (0, 1]} for every supported weight.
@@ -50,7 +53,7 @@ def layer_densities(
         >>> list(densities.values())
         [1.0, 0.5, 0.5, 1.0]
     """
-    return densities_of(require_layer_weights(model)[0], density, distribution)
+    return densities_of(require_layer_weights(model, blocks)[0], density, distribution)
 
 
 def densities_of(
@@ -142,10 +145,9 @@ def _from_masks(layers: list[LayerWeight], masks: Mapping[str, Tensor]) -> dict[
         if mask is None:
             densities[name] = 1.0
             continue
-        if tuple(mask.shape) != layer.shape:
-            raise ValueError(
-                f"mask for {name} has shape {tuple(mask.shape)}, the weight {layer.shape}"
-            )
+        stored = tuple(layer.parameter.shape)  # masks are stored like their weights
+        if tuple(mask.shape) != stored:
+            raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, the weight {stored}")
         kept = float(mask.count_nonzero()) / mask.numel()
         if kept == 0.0:
             raise ValueError(f"mask for {name} is empty: a layer needs a density in (0, 1]")

@@ -45,13 +45,21 @@ def layer_values(
             exact_density=exact_density, label=label,
         )  # fmt: skip
         result: Built = METHODS[method](
-            spec, [local_block(layer.parameter) for layer in batch], generator=generator,
+            spec, [_matrix_block(layer) for layer in batch], generator=generator,
             dtype=dtype, device=device, iterations=iterations,
         )  # fmt: skip
         errors = result.errors or [None] * len(batch)
         for layer, w, m, e in zip(batch, result.weights, result.masks, errors, strict=True):
-            built[layer.name] = (w, m, e)
+            # Back to the storage layout (transformers' Conv1D keeps (in, out)).
+            built[layer.name] = (layer.matrix(w), layer.matrix(m).contiguous(), e)
     return built
+
+
+def _matrix_block(layer: LayerWeight) -> tuple:
+    """This rank's block of the weight in the map's coordinates (rows, cols swapped for
+    a weight stored transposed)."""
+    rows, cols = local_block(layer.parameter)
+    return (cols, rows) if layer.transposed else (rows, cols)
 
 
 def bias_values(

@@ -135,7 +135,7 @@ def layer_orthogonality_error(layer: LayerWeight, gain: float = 1.0) -> float:
         >>> layer.name, eoi_ext.metrics.layer_orthogonality_error(layer) < 1e-5
         ('weight_ih_l0', True)
     """
-    weight = getattr(layer.module, layer.attr)
+    weight = layer.matrix(getattr(layer.module, layer.attr))
     if layer.kind == "conv":
         return conv_orthogonality_error(weight, gain, groups=layer.groups)
     blocks = weight.reshape(layer.groups, weight.shape[0] // layer.groups, -1)

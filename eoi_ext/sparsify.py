@@ -53,6 +53,7 @@ def sparsify(
     conv_mode: str = "delta",
     exact_density: bool = False,
     iterations: int | None = None,
+    blocks: Mapping[str, int] | None = None,
     generator: torch.Generator | None = None,
     check_ranks: bool = False,
 ) -> SparseModel:
@@ -88,6 +89,8 @@ def sparsify(
         conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_).
         exact_density: EOI masks hold exactly round(density_l * numel) entries.
         iterations: gradient steps of "ai" (default 100) / projections of "svd_ai" (10).
+        blocks: {module name pattern: row blocks}, e.g. {"*.qkv": 3} for a fused q/k/v
+            Linear the adapters do not already split (eoi_ext.layers.find_layer_weights).
         generator: source of all randomness (torch's default generator when None).
         check_ranks: for sharded models, first compare a fingerprint of the generator
             state and the arguments across ranks (one small all_gather, the only
@@ -119,7 +122,7 @@ def sparsify(
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
     check_flag(check_ranks, "check_ranks")
-    layers, unsupported = require_layer_weights(model)
+    layers, unsupported = require_layer_weights(model, blocks)
     fsdp = fsdp_parameters(model)
     for layer in layers:
         check_layer(layer, fsdp)

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 if TYPE_CHECKING:
-    from .layers import LayerWeight
+    from .layer_weight import LayerWeight
 
 __all__ = ["Holder", "holders_by_tensor", "merge_ties", "trainable_tensor"]
 

@@ -1,0 +1,193 @@
+"""Layer adapters: for a module type, which parameters are weights and how each is one
+or more matrices (docs/algorithm.md, "Recurrent and attention layers").
+
+An adapter maps a module to its WeightSlots: the attribute, its row blocks (RNN gates,
+q/k/v), its bias, and whether the tensor is stored transposed (transformers' Conv1D
+keeps (in, out)). Or it returns a string: why the module stays dense (timm's
+weight-standardizing convs rebuild the weight in every forward, so a mask or an
+orthogonal start would not be what the layer applies).
+
+Adapters are found by module type, most derived first: the library types below, named
+by module path and class name so that the library is never imported (a model that
+holds one has imported it already); then the types registered with
+:func:`register_adapter`; then torch's. Parents may also split a child's weight: a
+fused q/k/v projection is one Linear of an attention module (PARENT_BLOCKS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+__all__ = ["PARENT_BLOCKS", "WeightSlot", "adapter_for", "child_blocks", "register_adapter"]
+
+RNN_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+@dataclass(frozen=True)
+class WeightSlot:
+    """One weight of a module, as an adapter describes it.
+
+    Attributes:
+        attr: the parameter's attribute ("weight", "weight_hh_l0", ...).
+        groups: row blocks of the map's matrix, each its own EOI matrix.
+        bias: the attribute of its bias, or None.
+        kind: "linear", "conv", "recurrent" or "attention".
+        transposed: stored as (in, out): the map's matrix is the tensor's transpose.
+
+    Examples:
+        >>> eoi_ext.adapters.WeightSlot("weight", groups=3).groups
+        3
+    """
+
+    attr: str
+    groups: int = 1
+    bias: str | None = None
+    kind: str = "linear"
+    transposed: bool = False
+
+
+Adapter = Callable[[nn.Module], "list[WeightSlot] | str"]
+_REGISTERED: dict[type, Adapter] = {}
+
+
+def register_adapter(module_type: type, adapter: Adapter) -> None:
+    """Tells sparsify (and every eoi_ext.layers consumer) how to handle a module type.
+
+    Args:
+        module_type: an nn.Module subclass; its subclasses use the adapter too, unless
+            they have their own.
+        adapter: module -> [WeightSlot, ...], or a string saying why it stays dense.
+
+    Examples:
+        >>> class Scale(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.matrix = torch.nn.Parameter(torch.empty(8, 8))
+        >>> slot = eoi_ext.adapters.WeightSlot("matrix")
+        >>> eoi_ext.adapters.register_adapter(Scale, lambda module: [slot])
+        >>> [w.name for w in eoi_ext.layers.find_layer_weights(Scale())[0]]
+        ['matrix']
+    """
+    if not (isinstance(module_type, type) and issubclass(module_type, nn.Module)):
+        raise TypeError(f"module_type must be an nn.Module subclass, got {module_type!r}")
+    if not callable(adapter):
+        raise TypeError(f"adapter must be callable, got {adapter!r}")
+    _REGISTERED[module_type] = adapter
+
+
+def _linear(module: nn.Module) -> list[WeightSlot]:
+    return [WeightSlot("weight", bias="bias")]
+
+
+def _conv(module: nn.Module) -> list[WeightSlot]:
+    return [WeightSlot("weight", groups=module.groups, bias="bias", kind="conv")]
+
+
+def _conv1d_transposed(module: nn.Module) -> list[WeightSlot]:
+    """transformers' Conv1D: y = x @ W + b with W stored (in, out)."""
+    return [WeightSlot("weight", bias="bias", transposed=True)]
+
+
+def _recurrent(module: nn.Module) -> list[WeightSlot]:
+    gates = RNN_GATES[module.mode]
+    slots = []
+    for attr in module._flat_weights_names:
+        if attr.startswith(("weight_ih", "weight_hh")):
+            slots.append(WeightSlot(attr, gates, attr.replace("weight", "bias"), "recurrent"))
+        elif attr.startswith("weight_hr"):
+            slots.append(WeightSlot(attr, kind="recurrent"))
+    return slots
+
+
+def _attention(module: nn.Module) -> list[WeightSlot]:
+    if module._qkv_same_embed_dim:
+        return [WeightSlot("in_proj_weight", 3, "in_proj_bias", "attention")]
+    # Separate q/k/v weights share one packed bias: it goes with q_proj_weight.
+    return [
+        WeightSlot("q_proj_weight", bias="in_proj_bias", kind="attention"),
+        WeightSlot("k_proj_weight", kind="attention"),
+        WeightSlot("v_proj_weight", kind="attention"),
+    ]
+
+
+def _standardized(module: nn.Module) -> str:
+    return "standardizes its weight in every forward (weight standardization)"
+
+
+# Library types by (module path, class name): never imported here.
+_LIBRARY: dict[tuple[str, str], Adapter] = {
+    ("transformers.pytorch_utils", "Conv1D"): _conv1d_transposed,
+    **{
+        (path, name): _standardized
+        for path in ("timm.layers.std_conv", "timm.models.layers.std_conv")
+        for name in ("StdConv2d", "StdConv2dSame", "ScaledStdConv2d", "ScaledStdConv2dSame")
+    },
+}
+_TORCH: dict[type, Adapter] = {
+    nn.MultiheadAttention: _attention,
+    nn.RNNBase: _recurrent,
+    nn.modules.conv._ConvNd: _conv,
+    nn.Linear: _linear,
+}
+
+# Parents that fuse their children's matrices: (module path, class name) -> {child
+# attribute: row blocks of its weight (an int, or a function of the child)}.
+PARENT_BLOCKS: dict[tuple[str, str], dict[str, int | Callable[[nn.Module], int]]] = {
+    ("timm.models.vision_transformer", "Attention"): {"qkv": 3},
+    ("timm.layers.attention", "Attention"): {"qkv": 3},
+    ("torchvision.models.swin_transformer", "ShiftedWindowAttention"): {"qkv": 3},
+    ("torchvision.models.swin_transformer", "ShiftedWindowAttentionV2"): {"qkv": 3},
+    # q, k, v (self-attention, nf = 3 nx) or k, v (cross-attention, nf = 2 nx).
+    ("transformers.models.gpt2.modeling_gpt2", "GPT2Attention"): {
+        "c_attn": lambda child: child.nf // child.nx
+    },
+}
+
+
+def adapter_for(module: nn.Module) -> Adapter | None:
+    """The adapter of a module, most derived type first; None when no type has one.
+
+    Args:
+        module: any module.
+
+    Returns:
+        The adapter, or None (the module is not a supported layer).
+
+    Examples:
+        >>> eoi_ext.adapters.adapter_for(torch.nn.LSTM(4, 4))(torch.nn.LSTM(4, 4))[0].groups
+        4
+    """
+    for cls in type(module).__mro__:
+        found = _LIBRARY.get((cls.__module__, cls.__qualname__))
+        found = found or _REGISTERED.get(cls) or _TORCH.get(cls)
+        if found is not None:
+            return found
+    return None
+
+
+def child_blocks(module: nn.Module) -> dict[str, int]:
+    """The row blocks a module fixes for its children's weights (PARENT_BLOCKS).
+
+    Args:
+        module: any module.
+
+    Returns:
+        {child attribute: row blocks}, empty for most modules.
+
+    Examples:
+        >>> eoi_ext.adapters.child_blocks(torch.nn.Linear(2, 2))
+        {}
+    """
+    for cls in type(module).__mro__:
+        rules = PARENT_BLOCKS.get((cls.__module__, cls.__qualname__))
+        if rules is not None:
+            children = module._modules
+            return {
+                name: rule(children[name]) if callable(rule) else rule
+                for name, rule in rules.items()
+                if children.get(name) is not None
+            }
+    return {}
