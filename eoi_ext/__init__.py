@@ -13,6 +13,7 @@ from . import baselines, givens, init, layers, metrics
 from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
 from .matrices import sparse_orthogonal, sparse_orthogonal_batch
+from .saved_masks import fix_masks, load_sparse
 from .sparse_model import SparseModel
 from .sparsify import sparsify
 
@@ -24,10 +25,12 @@ __all__ = [
     "backend",
     "baselines",
     "build_info",
+    "fix_masks",
     "givens",
     "init",
     "layer_densities",
     "layers",
+    "load_sparse",
     "metrics",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",

@@ -120,6 +120,11 @@ class SparseModel:
             kept += int(count.full_tensor() if is_dtensor(count) else count)
         return kept / sum(mask.numel() for mask in self.masks.values())
 
+    def mask_state_dict(self) -> dict[str, Tensor]:
+        """{parameter name: bool mask}, each its own contiguous tensor (a tied weight once):
+        for torch.save or safetensors, and eoi_ext.fix_masks to bring them back."""
+        return {name: mask.detach().clone().contiguous() for name, mask in self.masks.items()}
+
     def remove(self) -> nn.Module:
         """Removes the parametrizations, leaving the masked weights as plain parameters
         (for export or dense fine-tuning); for FSDP-managed weights, removes the gradient
