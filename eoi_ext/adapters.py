@@ -138,6 +138,7 @@ _TORCH: dict[type, Adapter] = {
 PARENT_BLOCKS: dict[tuple[str, str], dict[str, int | Callable[[nn.Module], int]]] = {
     ("timm.models.vision_transformer", "Attention"): {"qkv": 3},
     ("timm.layers.attention", "Attention"): {"qkv": 3},
+    ("timm.layers.attention", "AttentionRope"): {"qkv": 3},  # None when not fused
     ("torchvision.models.swin_transformer", "ShiftedWindowAttention"): {"qkv": 3},
     ("torchvision.models.swin_transformer", "ShiftedWindowAttentionV2"): {"qkv": 3},
     # q, k, v (self-attention, nf = 3 nx) or k, v (cross-attention, nf = 2 nx).
