@@ -20,13 +20,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 
 from .adapters import adapter_for, child_blocks
 from .checks import check_size
 from .layer_weight import LayerWeight, qualified_name
 from .tied_weights import holders_by_tensor, merge_ties
 
-__all__ = ["SUPPORTED", "LayerWeight", "find_layer_weights", "require_layer_weights"]
+__all__ = [
+    "SUPPORTED",
+    "LayerWeight",
+    "find_layer_weights",
+    "matrix_like",
+    "require_layer_weights",
+]
 
 SUPPORTED = (
     "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, RNN, LSTM, GRU, MultiheadAttention, "
@@ -98,6 +105,8 @@ def find_layer_weights(
             if fnmatch.fnmatchcase(module_name, pattern):
                 fixed[module_name] = groups
                 matched.add(pattern)
+        if isinstance(module, parametrize.ParametrizationList):
+            continue  # a parametrized weight's originals: reported with their module
         weights = _module_weights(module_name, module, fixed)
         if weights is None:
             candidates.append((module_name, module))
@@ -110,7 +119,7 @@ def find_layer_weights(
     unsupported = dense + [
         f"{module_name or '<model>'} ({type(module).__name__})"
         for module_name, module in candidates
-        if any(_matrix_like(p) and id(p) not in tied for p in module._parameters.values())
+        if any(matrix_like(p) and id(p) not in tied for p in module._parameters.values())
     ]
     return found, unsupported
 
@@ -137,9 +146,22 @@ def _check_matched(overrides: dict[str, int], matched: set[str], found: list[Lay
             )
 
 
-def _matrix_like(parameter: Tensor | None) -> bool:
-    """Could be a layer's weight: two leading dimensions above 1. Class tokens (1, 1, d),
-    position tables (1, n, d) and layer scales (c, 1, 1) are not reported as left dense."""
+def matrix_like(parameter: Tensor | None) -> bool:
+    """Whether a parameter could be a layer's weight: two leading dimensions above 1.
+
+    Class tokens (1, 1, d), position tables (1, n, d) and layer scales (c, 1, 1) are not
+    reported as left dense, nor counted in a model's density (eoi_ext.summary).
+
+    Args:
+        parameter: a parameter, or None.
+
+    Returns:
+        True for a weight-like parameter.
+
+    Examples:
+        >>> eoi_ext.layers.matrix_like(torch.zeros(1, 197, 768))
+        False
+    """
     return parameter is not None and parameter.dim() >= 2 and min(parameter.shape[:2]) > 1
 
 

@@ -120,6 +120,24 @@ class SparseModel:
             kept += int(count.full_tensor() if is_dtensor(count) else count)
         return kept / sum(mask.numel() for mask in self.masks.values())
 
+    @property
+    def model_density(self) -> float:
+        """Density over every weight-like parameter of the model, the weights left dense
+        included (eoi_ext.summary.model_density)."""
+        from .summary import model_density
+
+        return model_density(self)
+
+    def summary(self) -> str:
+        """Per weight: shape, blocks, target and achieved density, ties; the modules left
+        dense and why; both densities (eoi_ext.summary.format_summary)."""
+        from .summary import format_summary
+
+        return format_summary(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def mask_state_dict(self) -> dict[str, Tensor]:
         """{parameter name: bool mask}, each its own contiguous tensor (a tied weight once):
         for torch.save or safetensors, and eoi_ext.fix_masks to bring them back."""

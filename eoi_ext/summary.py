@@ -1,0 +1,101 @@
+"""What sparsify did to a model, for a person (SparseModel.summary()) and as numbers
+(model_density): per weight its shape, blocks, target and achieved density and ties;
+the modules left dense and why; the density over the sparse weights and over every
+weight-like parameter of the model (docs/algorithm.md, "Recurrent and attention
+layers", on what counts as weight-like).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from torch import Tensor
+
+from .layers import find_layer_weights, matrix_like
+from .sharding import is_dtensor
+
+if TYPE_CHECKING:
+    from .sparse_model import SparseModel
+
+__all__ = ["format_summary", "model_density"]
+
+
+def _kept(mask: Tensor) -> int:
+    count = mask.count_nonzero()
+    return int(count.full_tensor() if is_dtensor(count) else count)
+
+
+def model_density(sparse: SparseModel) -> float:
+    """Fraction of nonzero-capable entries over every weight-like parameter of the model:
+    the masks' entries, plus every entry of the weights left dense (embeddings, dense
+    layers, unsupported modules). Each tied tensor counts once.
+
+    Args:
+        sparse: what sparsify (or fix_masks) returned.
+
+    Returns:
+        The whole model's density, at least SparseModel.density's share.
+
+    Examples:
+        >>> import warnings
+        >>> model = torch.nn.Sequential(torch.nn.Embedding(10, 8), torch.nn.Linear(8, 8))
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     sparse = eoi_ext.sparsify(model, 0.5, distribution="uniform", exact_density=True)
+        >>> round(eoi_ext.summary.model_density(sparse), 3)  # (80 + 32) / (80 + 64)
+        0.778
+    """
+    masked = {id(layer.parameter): sparse.masks[layer.name] for layer in sparse.layers}
+    kept = total = 0
+    seen: set[int] = set()
+    for parameter in sparse.model.parameters():  # each tensor once
+        if id(parameter) in seen or not matrix_like(parameter):
+            continue
+        seen.add(id(parameter))
+        mask = masked.get(id(parameter))
+        kept += parameter.numel() if mask is None else _kept(mask)
+        total += parameter.numel()
+    return kept / total if total else 1.0
+
+
+def format_summary(sparse: SparseModel) -> str:
+    """A table of the sparse weights, the modules left dense, and both densities.
+
+    Args:
+        sparse: what sparsify (or fix_masks) returned.
+
+    Returns:
+        The table, one line per weight.
+
+    Examples:
+        >>> model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 4))
+        >>> sparse = eoi_ext.sparsify(model, 0.5, distribution="uniform", exact_density=True)
+        >>> print(sparse.summary())
+        ... # doctest: +NORMALIZE_WHITESPACE
+        weight    shape    blocks  target  achieved  tied
+        0.weight  16x8     1       0.500   0.500
+        1.weight  4x16     1       0.500   0.500
+        method eoi; sparse weights 0.500 dense; whole model 0.500 (2 sparse weights)
+    """
+    rows = [("weight", "shape", "blocks", "target", "achieved", "tied")]
+    for layer in sparse.layers:
+        mask = sparse.masks[layer.name]
+        achieved = _kept(mask) / max(1, mask.numel())
+        target = sparse.densities.get(layer.name)
+        rows.append((
+            layer.name, "x".join(str(d) for d in layer.shape), str(layer.groups),
+            "-" if target is None else f"{target:.3f}", f"{achieved:.3f}",
+            ", ".join(holder.name for holder in layer.ties),
+        ))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    _, dense = find_layer_weights(sparse.model)
+    lines += [f"left dense: {module}" for module in dense]
+    lines.append(
+        f"method {sparse.method}; sparse weights {sparse.density:.3f} dense; whole model "
+        f"{model_density(sparse):.3f} ({len(sparse.layers)} sparse weights)"
+    )
+    return "\n".join(lines)
