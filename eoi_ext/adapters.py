@@ -141,9 +141,10 @@ PARENT_BLOCKS: dict[tuple[str, str], dict[str, int | Callable[[nn.Module], int]]
     ("timm.layers.attention", "AttentionRope"): {"qkv": 3},  # None when not fused
     ("torchvision.models.swin_transformer", "ShiftedWindowAttention"): {"qkv": 3},
     ("torchvision.models.swin_transformer", "ShiftedWindowAttentionV2"): {"qkv": 3},
-    # q, k, v (self-attention, nf = 3 nx) or k, v (cross-attention, nf = 2 nx).
+    # q, k, v (self-attention, nf = 3 nx) or k, v (cross-attention, nf = 2 nx); from the
+    # weight (nx, nf), as older Conv1D keep no nx.
     ("transformers.models.gpt2.modeling_gpt2", "GPT2Attention"): {
-        "c_attn": lambda child: child.nf // child.nx
+        "c_attn": lambda child: child.weight.shape[1] // child.weight.shape[0]
     },
 }
 

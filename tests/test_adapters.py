@@ -23,7 +23,7 @@ class _Conv1D(nn.Module):
 
     def __init__(self, nf: int, nx: int) -> None:
         super().__init__()
-        self.nf, self.nx = nf, nx
+        self.nf = nf
         self.weight = nn.Parameter(torch.randn(nx, nf))
         self.bias = nn.Parameter(torch.zeros(nf))
 
