@@ -27,6 +27,7 @@ __all__ = [
     "check_gain_fits",
     "check_generator",
     "check_groups",
+    "check_model",
     "check_out",
     "check_range",
     "check_shape",
@@ -113,6 +114,13 @@ def check_flag(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return value
+
+
+def check_model(model: object) -> torch.nn.Module:
+    """`model` if it is an nn.Module (the model-level entry points)."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
 
 
 def check_generator(generator: object) -> None:

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
+from .checks import check_model
 from .layer_checks import check_layer
+from .layer_weight import qualified_name
 from .layers import require_layer_weights
 from .model_changes import change_model
 from .sharding import fsdp_parameters, is_dtensor
-from .sparse_model import SparseModel
+from .sparse_model import SparseModel, mask_entries
 
 __all__ = ["fix_masks", "load_sparse"]
 
@@ -52,8 +54,7 @@ def fix_masks(
         >>> bool(torch.equal(sparse.masks["0.weight"], saved["0.weight"]))
         True
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     if not isinstance(masks, Mapping):
         raise TypeError(f"masks must map parameter names to masks, got {type(masks).__name__}")
     chosen = _layers_with_masks(model, masks, blocks)
@@ -80,8 +81,7 @@ def load_sparse(model: nn.Module, state_dict: Mapping[str, Tensor]) -> SparseMod
         >>> bool(torch.equal(fresh[0].weight, source[0].weight))
         True
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     masks = {
@@ -114,11 +114,7 @@ def _weight_name(mask_key: str) -> str:
 
 def _original_key(name: str) -> str:
     prefix, _, attr = name.rpartition(".")
-    return (
-        f"{prefix}.parametrizations.{attr}.original"
-        if prefix
-        else f"parametrizations.{attr}.original"
-    )
+    return qualified_name(prefix, f"parametrizations.{attr}.original")
 
 
 def _check_keys(model: nn.Module, state_dict: Mapping[str, Tensor], chosen: dict) -> None:
@@ -169,11 +165,11 @@ def _layers_with_masks(
             )
         if is_dtensor(weight):
             raise ValueError(f"{name} is sharded: fix its mask before sharding the model")
-        check_layer(layer, fsdp)
         if layer.name in chosen:  # another holder of a tied weight (a state dict has each)
             if not torch.equal(chosen[layer.name][1], mask.to(weight.device)):
                 raise ValueError(f"masks for {name} and {layer.name}, one tied weight, differ")
             continue
+        check_layer(layer, fsdp)
         chosen[layer.name] = (layer, mask.to(weight.device))
     return chosen
 
@@ -183,5 +179,5 @@ def _fix(model: nn.Module, chosen: dict[str, tuple], values: dict[str, Tensor]) 
     built = {name: (values[name], mask, None) for name, (_, mask) in chosen.items()}
     with torch.no_grad():
         masks, hooks = change_model(layers, built, {}, fsdp_parameters(model))
-    densities = {name: float(mask.count_nonzero()) / mask.numel() for name, mask in masks.items()}
+    densities = {name: mask_entries(mask) / mask.numel() for name, mask in masks.items()}
     return SparseModel(model, masks, densities, "given", {}, layers, hooks)

@@ -38,6 +38,7 @@ __all__ = [
     "ShardGradientMask",
     "SparseModel",
     "mask_buffer_name",
+    "mask_entries",
 ]
 
 
@@ -74,6 +75,24 @@ class ShardGradientMask:
         mask = getattr(self.module, self.buffer)
         with torch.no_grad():
             local(grad).mul_(local(mask))
+
+
+def mask_entries(mask: Tensor) -> int:
+    """Entries a mask holds; for a sharded (DTensor) mask, summed over the ranks (one
+    all_reduce: call it on every rank).
+
+    Args:
+        mask: a bool mask, plain or DTensor.
+
+    Returns:
+        The number of True entries of the whole mask.
+
+    Examples:
+        >>> eoi_ext.sparse_model.mask_entries(torch.eye(3, dtype=torch.bool))
+        3
+    """
+    count = mask.count_nonzero()
+    return int(count.full_tensor() if is_dtensor(count) else count)
 
 
 @dataclass
@@ -114,10 +133,7 @@ class SparseModel:
         """Fraction of mask entries over all sparse weights. With sharded (DTensor) masks
         this sums the shards' counts across ranks (one all_reduce per mask): call it
         on every rank."""
-        kept = 0
-        for mask in self.masks.values():
-            count = mask.count_nonzero()
-            kept += int(count.full_tensor() if is_dtensor(count) else count)
+        kept = sum(mask_entries(mask) for mask in self.masks.values())
         return kept / sum(mask.numel() for mask in self.masks.values())
 
     @property

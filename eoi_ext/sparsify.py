@@ -24,6 +24,7 @@ from .checks import (
     check_gain,
     check_gain_fits,
     check_generator,
+    check_model,
     check_size,
 )
 from .densities import DISTRIBUTIONS, densities_of
@@ -108,8 +109,7 @@ def sparsify(
         ['0.weight', '2.weight']
         >>> optimizer = torch.optim.Adam(model.parameters())  # after sparsify
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     check_choice(method, tuple(METHODS), "method")
     if not isinstance(distribution, Mapping):
         check_choice(distribution, DISTRIBUTIONS, "distribution", also="a mapping of masks")

@@ -7,22 +7,10 @@ layers", on what counts as weight-like).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from torch import Tensor
-
 from .layers import find_layer_weights, matrix_like
-from .sharding import is_dtensor
-
-if TYPE_CHECKING:
-    from .sparse_model import SparseModel
+from .sparse_model import SparseModel, mask_entries
 
 __all__ = ["format_summary", "model_density"]
-
-
-def _kept(mask: Tensor) -> int:
-    count = mask.count_nonzero()
-    return int(count.full_tensor() if is_dtensor(count) else count)
 
 
 def model_density(sparse: SparseModel) -> float:
@@ -53,7 +41,7 @@ def model_density(sparse: SparseModel) -> float:
             continue
         seen.add(id(parameter))
         mask = masked.get(id(parameter))
-        kept += parameter.numel() if mask is None else _kept(mask)
+        kept += parameter.numel() if mask is None else mask_entries(mask)
         total += parameter.numel()
     return kept / total if total else 1.0
 
@@ -80,7 +68,7 @@ def format_summary(sparse: SparseModel) -> str:
     rows = [("weight", "shape", "blocks", "target", "achieved", "tied")]
     for layer in sparse.layers:
         mask = sparse.masks[layer.name]
-        achieved = _kept(mask) / max(1, mask.numel())
+        achieved = mask_entries(mask) / max(1, mask.numel())
         target = sparse.densities.get(layer.name)
         rows.append((
             layer.name, "x".join(str(d) for d in layer.shape), str(layer.groups),

@@ -15,12 +15,13 @@ The published EOI algorithm itself is eoi_ext.reference.
 
 from .isometry import AI_STEPS, SVD_ITERATIONS, approximate_isometry, isometry_errors, svd_isometry
 from .orthogonal_masked import orthogonal_masked
-from .random_sparse import fan_in, random_masks, random_sparse
+from .random_sparse import check_builder, fan_in, random_masks, random_sparse
 
 __all__ = [
     "AI_STEPS",
     "SVD_ITERATIONS",
     "approximate_isometry",
+    "check_builder",
     "fan_in",
     "isometry_errors",
     "orthogonal_masked",

@@ -6,17 +6,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import (
-    check_density,
-    check_dtype,
-    check_gain,
-    check_gain_fits,
-    check_generator,
-    check_groups,
-    check_shape,
-    check_size,
-)
-from .random_sparse import fan_in, random_masks
+from ..checks import check_groups
+from .random_sparse import check_builder, fan_in, random_masks
 
 __all__ = ["orthogonal_masked"]
 
@@ -51,12 +42,8 @@ def orthogonal_masked(
         >>> eoi_ext.metrics.orthogonality_error(w[0]) > 0.1  # masking broke it
         True
     """
-    shape = check_shape(shape)
-    density = check_density(density)
-    gain = check_gain_fits(check_gain(gain), check_dtype(dtype))
+    shape, density, gain, count = check_builder(shape, density, gain, count, dtype, generator)
     groups = check_groups(groups, shape[0])
-    count = check_size(count, "count", minimum=0)
-    check_generator(generator)
     weights = torch.empty((count * groups, shape[0] // groups, fan_in(shape)), dtype=torch.float64)
     for block in weights:
         torch.nn.init.orthogonal_(block, gain=gain, generator=generator)

@@ -18,7 +18,30 @@ from ..checks import (
     check_size,
 )
 
-__all__ = ["fan_in", "random_masks", "random_sparse"]
+__all__ = ["check_builder", "fan_in", "random_masks", "random_sparse"]
+
+
+def check_builder(
+    shape: object, density: object, gain: object, count: object, dtype: object, generator: object
+) -> tuple[tuple[int, ...], float, float, int]:
+    """The arguments every baseline builder takes, checked (eoi_ext.checks).
+
+    Args:
+        shape, density, gain, count, dtype, generator: as random_sparse.
+
+    Returns:
+        (shape, density, gain, count) as tuple of ints, float, float, int.
+
+    Examples:
+        >>> eoi_ext.baselines.check_builder([8, 4], 0.5, 1, 2, torch.float32, None)
+        ((8, 4), 0.5, 1.0, 2)
+    """
+    shape = check_shape(shape)
+    density = check_density(density)
+    gain = check_gain_fits(check_gain(gain), check_dtype(dtype))
+    count = check_size(count, "count", minimum=0)
+    check_generator(generator)
+    return shape, density, gain, count
 
 
 def random_masks(
@@ -93,11 +116,7 @@ def random_sparse(
         >>> w.shape, bool((w[0][~m[0]] == 0).all())
         (torch.Size([1, 64, 32]), True)
     """
-    shape = check_shape(shape)
-    density = check_density(density)
-    gain = check_gain_fits(check_gain(gain), check_dtype(dtype))
-    count = check_size(count, "count", minimum=0)
-    check_generator(generator)
+    shape, density, gain, count = check_builder(shape, density, gain, count, dtype, generator)
     masks = random_masks(count, shape, density, generator)
     std = gain / math.sqrt(density * fan_in(shape))
     weights = torch.randn((count, *shape), generator=generator, dtype=torch.float64) * std

@@ -150,8 +150,8 @@ def check_apply_plans(
     _check_cos_sin(cos_sin, pairs.shape[0], data)
     if not isinstance(gain, numbers.Real) or not math.isfinite(gain):
         fail(f"gain must be finite, got {gain}")
-    if out.dtype in OUTPUT_DTYPES and abs(gain) > math.sqrt(torch.finfo(out.dtype).max):
-        limit = math.sqrt(torch.finfo(out.dtype).max)
+    limit = math.sqrt(torch.finfo(out.dtype).max) if out.dtype in OUTPUT_DTYPES else math.inf
+    if abs(gain) > limit:
         fail(f"gain must be at most {limit:g} in magnitude for out's dtype {out.dtype} "
              f"(gain^2 must be finite in it), got {gain}")  # fmt: skip
     count = offsets.shape[0] - 1
