@@ -84,11 +84,7 @@ def load_sparse(model: nn.Module, state_dict: Mapping[str, Tensor]) -> SparseMod
     check_model(model)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-    masks = {
-        _weight_name(key): value
-        for key, value in state_dict.items()
-        if key.endswith(_MASK_KEY) and ".parametrizations." in key
-    }
+    masks = {_weight_name(key): value for key, value in state_dict.items() if _weight_name(key)}
     if not masks:
         raise ValueError(
             "state_dict holds no eoi_ext masks (keys '<module>.parametrizations.<attr>.0.mask')"
@@ -107,9 +103,13 @@ def load_sparse(model: nn.Module, state_dict: Mapping[str, Tensor]) -> SparseMod
     return sparse
 
 
-def _weight_name(mask_key: str) -> str:
-    prefix, attr = mask_key[: -len(_MASK_KEY)].rsplit(".parametrizations.", 1)
-    return f"{prefix}.{attr}" if prefix else attr
+def _weight_name(key: str) -> str | None:
+    """The weight whose mask `key` holds ('<module>.parametrizations.<attr>.0.mask', the
+    module possibly the model itself), or None for any other key."""
+    parts = key[: -len(_MASK_KEY)].split(".") if key.endswith(_MASK_KEY) else []
+    if len(parts) < 2 or parts[-2] != "parametrizations":
+        return None
+    return qualified_name(".".join(parts[:-2]), parts[-1])
 
 
 def _original_key(name: str) -> str:

@@ -135,3 +135,14 @@ def test_load_sparse_refuses_a_state_dict_of_another_model():
         eoi_ext.load_sparse(network(), wrong)
     with pytest.raises(ValueError, match="holds no eoi_ext masks"):
         eoi_ext.load_sparse(network(), network().state_dict())
+
+
+def test_load_sparse_of_a_single_layer():
+    """The model itself parametrized: keys 'parametrizations.weight.0.mask' without a
+    module prefix (before: "holds no eoi_ext masks")."""
+    source = nn.Linear(8, 8)
+    eoi_ext.sparsify(source, 0.5, distribution="uniform")
+    fresh = nn.Linear(8, 8)
+    sparse = eoi_ext.load_sparse(fresh, saved(source.state_dict()))
+    assert list(sparse.masks) == ["weight"]
+    assert torch.equal(fresh.weight, source.weight)
