@@ -101,29 +101,31 @@ def holders_by_tensor(model: nn.Module) -> dict[int, list[Holder]]:
     # model is thousands of small GC-tracked objects, enough to trigger a full collection
     # of the user's heap (docs/reliability.md, "Tied weights").
     counts: collections.Counter[int] = collections.Counter()
-    for _, module, attr in _parameter_slots(model):
-        counts[id(trainable_tensor(module, attr))] += 1
+    for _, _, _, tensor in _parameter_slots(model):
+        counts[id(tensor)] += 1
     holders: dict[int, list[Holder]] = {}
-    for module_name, module, attr in _parameter_slots(model):
-        key = id(trainable_tensor(module, attr))
+    for module_name, module, attr, tensor in _parameter_slots(model):
+        key = id(tensor)
         if counts[key] > 1:
             name = f"{module_name}.{attr}" if module_name else attr
             holders.setdefault(key, []).append(Holder(name, module, attr))
     return holders
 
 
-def _parameter_slots(model: nn.Module) -> Iterator[tuple[str, nn.Module, str]]:
-    """(module name, module, attr) of every parameter, parametrized ones included."""
+def _parameter_slots(model: nn.Module) -> Iterator[tuple[str, nn.Module, str, Tensor]]:
+    """(module name, module, attr, trainable tensor) of every parameter, parametrized
+    ones included."""
     for module_name, module in model.named_modules():
         if isinstance(module, parametrize.ParametrizationList):
             continue  # originals are reached through their module's attribute below
         for attr, tensor in module._parameters.items():
             if tensor is not None:
-                yield module_name, module, attr
+                yield module_name, module, attr, tensor
         lists = module._modules.get("parametrizations")
         for attr in () if lists is None else lists._modules:
-            if trainable_tensor(module, attr) is not None:
-                yield module_name, module, attr
+            tensor = trainable_tensor(module, attr)
+            if tensor is not None:
+                yield module_name, module, attr, tensor
 
 
 def merge_ties(
