@@ -12,6 +12,7 @@ training, benchmarks) is eoi_ext.lab, with the extra ``pip install "eoi_ext[lab]
 from . import baselines, givens, init, layers, metrics
 from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
+from .mask_keys import masks_in
 from .matrices import sparse_orthogonal, sparse_orthogonal_batch
 from .saved_masks import fix_masks, load_sparse
 from .sparse_model import SparseModel
@@ -31,6 +32,7 @@ __all__ = [
     "layer_densities",
     "layers",
     "load_sparse",
+    "masks_in",
     "metrics",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",

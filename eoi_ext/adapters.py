@@ -34,7 +34,7 @@ class WeightSlot:
         attr: the parameter's attribute ("weight", "weight_hh_l0", ...).
         groups: row blocks of the map's matrix, each its own EOI matrix.
         bias: the attribute of its bias, or None.
-        kind: "linear", "conv", "recurrent" or "attention".
+        kind: "linear", "conv", "recurrent", "attention" or "embedding".
         transposed: stored as (in, out): the map's matrix is the tensor's transpose.
 
     Examples:
@@ -113,6 +113,12 @@ def _attention(module: nn.Module) -> list[WeightSlot]:
     ]
 
 
+def _embedding(module: nn.Module) -> list[WeightSlot]:
+    """A lookup table (num, dim): row i is the image of token i, so the map is its
+    transpose. Dense unless sparsify(..., embeddings=True) (eoi_ext.layers)."""
+    return [WeightSlot("weight", kind="embedding", transposed=True)]
+
+
 def _standardized(module: nn.Module) -> str:
     return "standardizes its weight in every forward (weight standardization)"
 
@@ -131,6 +137,8 @@ _TORCH: dict[type, Adapter] = {
     nn.RNNBase: _recurrent,
     nn.modules.conv._ConvNd: _conv,
     nn.Linear: _linear,
+    nn.Embedding: _embedding,
+    nn.EmbeddingBag: _embedding,
 }
 
 # Parents that fuse their children's matrices: (module path, class name) -> {child

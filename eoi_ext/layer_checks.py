@@ -1,11 +1,11 @@
 """Whether sparsify can change a layer: every reason it cannot, found before anything is
 computed or written, and named (docs/reliability.md, "Nothing half-changed").
 
-sparsify writes each weight and bias in place and fixes its mask with a parametrization.
-A weight that is not one plain trainable tensor (another parametrization, a pruned or
-old-style weight-normed module computing it in a forward pre-hook), or a tensor that
-cannot be written in place (expanded, created in inference mode, on the meta device),
-would otherwise fail half way through the model.
+sparsify writes each weight and bias in place and fixes its mask (a buffer and hooks,
+or a parametrization; docs/masking.md). A weight that is not one plain trainable tensor
+(another parametrization, a pruned or old-style weight-normed module computing it in a
+forward pre-hook), or a tensor that cannot be written in place (expanded, created in
+inference mode, on the meta device), would otherwise fail half way through the model.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from .gradient_masks import mask_buffer_name
 from .layers import LayerWeight
 from .sharding import is_dtensor, local, local_block
-from .sparse_model import FixedMask, mask_buffer_name
+from .sparse_model import FixedMask
 from .tied_weights import Holder
 
 __all__ = ["check_layer", "check_writable"]
 
 
-def check_layer(layer: LayerWeight, fsdp_managed: set[int]) -> None:
+def check_layer(layer: LayerWeight, fsdp_managed: set[int], masking: str = "hooks") -> None:
     """Raises, naming the weight and what is in the way, unless sparsify can change it.
 
     Args:
         layer: a supported weight (eoi_ext.layers), with its ties.
         fsdp_managed: ids of the parameters FSDP2 manages (eoi_ext.sharding).
+        masking: how the mask will be fixed ("hooks" or "parametrize").
 
     Examples:
         >>> layer = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 4))
@@ -52,6 +54,11 @@ def check_layer(layer: LayerWeight, fsdp_managed: set[int]) -> None:
         raise ValueError(
             f"{layer.name} is managed by FSDP but unsharded (after a forward with "
             "reshard_after_forward=False?): call model.reshard() first, then sparsify"
+        )
+    if masking == "parametrize" and id(weight) in fsdp_managed:
+        raise ValueError(
+            f"{layer.name} is managed by FSDP2, which swaps its tensor around every forward: "
+            "a parametrization cannot hold it; use masking='hooks'"
         )
     check_writable(weight, layer.name)
     for holder in layer.holders:

@@ -6,8 +6,9 @@ docs/algorithm.md, "Convolutions" and "Recurrent and attention layers"): nn.Line
 dimension), nn.RNN / nn.LSTM / nn.GRU (``weight_ih_l*``, ``weight_hh_l*`` as 1 / 4 / 3
 gate blocks, ``weight_hr_l*``), nn.MultiheadAttention (the packed ``in_proj_weight`` as
 q, k, v blocks, or the separate q/k/v weights), transformers' Conv1D (stored
-transposed), fused q/k/v Linears of timm and torchvision attention, and any registered
-type. Anything else that owns a weight-like parameter is reported as left dense, with
+transposed), fused q/k/v Linears of timm and torchvision attention, nn.Embedding (dense
+by choice unless asked, with every layer tied to one), and any registered type.
+Anything else that owns a weight-like parameter is reported as left dense, with
 the reason where an adapter gives one, never skipped silently.
 A tensor several attributes hold is one weight, found once with its other holders
 (eoi_ext.tied_weights).
@@ -24,11 +25,13 @@ from torch.nn.utils import parametrize
 
 from .adapters import adapter_for, child_blocks
 from .checks import check_size
+from .dense_modules import DenseModule, label, without_embeddings
 from .layer_weight import LayerWeight, qualified_name
 from .tied_weights import holders_by_tensor, merge_ties
 
 __all__ = [
     "SUPPORTED",
+    "DenseModule",
     "LayerWeight",
     "find_layer_weights",
     "matrix_like",
@@ -37,7 +40,8 @@ __all__ = [
 
 SUPPORTED = (
     "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, RNN, LSTM, GRU, MultiheadAttention, "
-    "transformers Conv1D, and types given to eoi_ext.adapters.register_adapter"
+    "transformers Conv1D, Embedding (embeddings=True), and types given to "
+    "eoi_ext.adapters.register_adapter"
 )
 
 
@@ -63,24 +67,28 @@ def _module_weights(
 
 
 def find_layer_weights(
-    model: nn.Module, blocks: Mapping[str, int] | None = None
-) -> tuple[list[LayerWeight], list[str]]:
+    model: nn.Module, blocks: Mapping[str, int] | None = None, embeddings: bool = False
+) -> tuple[list[LayerWeight], list[DenseModule]]:
     """The weights of a model that EOI initializes, and the modules it leaves dense.
 
     Weights are found by the modules' adapters (eoi_ext.adapters); a parent may split a
     child's weight into blocks (a fused q/k/v Linear), and `blocks` says so for any
     layer by name. A module is left dense when its adapter says why (the reason is
     given), or when no adapter knows its type and it owns a parameter whose two leading
-    dimensions exceed 1, like nn.Embedding or nn.Bilinear. Normalization layers (1-D
-    parameters), class tokens, position tables and layer scales are neither.
+    dimensions exceed 1, like nn.Bilinear. Normalization layers (1-D parameters), class
+    tokens, position tables and layer scales are neither. Embeddings, and the layers
+    tied to them (a language model's head), are dense by choice unless `embeddings`:
+    a token's vector is a row to look up, and a sparse table leaves rare tokens with
+    few coordinates.
 
     Args:
         model: the network.
         blocks: {module name pattern (fnmatch): row blocks}, e.g. {"*.qkv": 3}: those
             layers' matrices are that many blocks, each its own EOI matrix.
+        embeddings: include nn.Embedding weights (and the layers tied to them).
 
     Returns:
-        (supported weights in model order, dense modules as "name (Type)" or
+        (supported weights in model order, DenseModule entries "name (Type)" or
         "name (Type: reason)").
 
     Raises:
@@ -90,13 +98,13 @@ def find_layer_weights(
         >>> model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 6))
         >>> weights, unsupported = eoi_ext.layers.find_layer_weights(model, blocks={"1": 3})
         >>> [(w.name, w.groups) for w in weights], unsupported
-        ([('1.weight', 3)], ['0 (Embedding)'])
+        ([('1.weight', 3)], ['0 (Embedding: dense by choice, an embedding)'])
     """
     overrides = _check_blocks(blocks)
     fixed: dict[str, int] = {}  # module name -> row blocks, from its parent or the user
     found: list[LayerWeight] = []
     candidates: list[tuple[str, nn.Module]] = []
-    dense: list[str] = []
+    dense: list[DenseModule] = []
     matched: set[str] = set()
     for module_name, module in model.named_modules():
         for child, groups in child_blocks(module).items():
@@ -111,17 +119,20 @@ def find_layer_weights(
         if weights is None:
             candidates.append((module_name, module))
         elif isinstance(weights, str):
-            dense.append(f"{module_name or '<model>'} ({type(module).__name__}: {weights})")
+            dense.append(DenseModule(label(module_name, module, weights)))
         else:
             found.extend(weights)
     _check_matched(overrides, matched, found)
     found, tied = merge_ties(found, holders_by_tensor(model))
-    unsupported = dense + [
-        f"{module_name or '<model>'} ({type(module).__name__})"
+    if not embeddings:
+        found, by_choice = without_embeddings(found)
+        dense += by_choice
+    dense += [
+        DenseModule(label(module_name, module))
         for module_name, module in candidates
         if any(matrix_like(p) and id(p) not in tied for p in module._parameters.values())
     ]
-    return found, unsupported
+    return found, dense
 
 
 def _check_blocks(blocks: object) -> dict[str, int]:
@@ -166,13 +177,14 @@ def matrix_like(parameter: Tensor | None) -> bool:
 
 
 def require_layer_weights(
-    model: nn.Module, blocks: Mapping[str, int] | None = None
-) -> tuple[list[LayerWeight], list[str]]:
+    model: nn.Module, blocks: Mapping[str, int] | None = None, embeddings: bool = False
+) -> tuple[list[LayerWeight], list[DenseModule]]:
     """:func:`find_layer_weights`, raising when the model has no supported weight.
 
     Args:
         model: the network.
         blocks: row blocks by module name pattern, as for find_layer_weights.
+        embeddings: include embeddings, as for find_layer_weights.
 
     Returns:
         (supported weights in model order, unsupported modules), the first non-empty.
@@ -183,7 +195,9 @@ def require_layer_weights(
         ...
         ValueError: model has no supported layers (Linear, Conv1d/2d/3d, ...)
     """
-    layers, unsupported = find_layer_weights(model, blocks)
+    layers, unsupported = find_layer_weights(model, blocks, embeddings)
     if not layers:
-        raise ValueError(f"model has no supported layers ({SUPPORTED})")
+        by_choice = [entry for entry in unsupported if entry.by_choice]
+        hint = f"; dense by choice: {', '.join(by_choice)} (embeddings=True)" if by_choice else ""
+        raise ValueError(f"model has no supported layers ({SUPPORTED}){hint}")
     return layers, unsupported

@@ -21,9 +21,10 @@ from torch import Tensor
 from torch.nn.utils import parametrize
 from torch.utils.hooks import RemovableHandle
 
+from .gradient_masks import GradientMask, mask_buffer_name, masked_parameters, watch
 from .layers import LayerWeight
 from .sharding import is_dtensor, like_dtensor, local
-from .sparse_model import FixedMask, ShardGradientMask, mask_buffer_name
+from .sparse_model import FixedMask
 
 __all__ = ["change_model"]
 
@@ -46,7 +47,7 @@ def change_model(
     layers: list[LayerWeight],
     built: dict[str, tuple[Tensor, Tensor, float | None]],
     biases: dict[str, Tensor],
-    fsdp_managed: set[int],
+    masking: str = "hooks",
 ) -> tuple[dict[str, Tensor], dict[str, RemovableHandle]]:
     """Writes the weights and biases and fixes the masks, all or nothing.
 
@@ -54,16 +55,17 @@ def change_model(
         layers: the weights, each tensor once with its ties (eoi_ext.layers).
         built: {weight name: (values, mask, error)}; values become the old weights.
         biases: {bias name: values}; values become the old biases.
-        fsdp_managed: ids of the parameters FSDP2 manages (eoi_ext.sharding).
+        masking: "hooks" (a mask buffer and a gradient hook, eoi_ext.gradient_masks) or
+            "parametrize" (a FixedMask parametrization on every holder).
 
     Returns:
-        ({weight name: mask in use}, {weight name: gradient hook of FSDP-managed ones}).
+        ({weight name: mask in use}, {weight name: gradient hook handle (hooks)}).
 
     Examples:
         >>> layer = torch.nn.Linear(2, 2, bias=False)
         >>> weights, _ = eoi_ext.layers.find_layer_weights(layer)
         >>> built = {"weight": (torch.eye(2), torch.eye(2, dtype=torch.bool), None)}
-        >>> masks, _ = eoi_ext.model_changes.change_model(weights, built, {}, set())
+        >>> masks, _ = eoi_ext.model_changes.change_model(weights, built, {})
         >>> layer.weight.tolist(), masks["weight"].sum().item()
         ([[1.0, 0.0], [0.0, 1.0]], 2)
     """
@@ -81,8 +83,8 @@ def change_model(
             if is_dtensor(layer.parameter):
                 mask = like_dtensor(mask, layer.parameter)
             masks[layer.name] = mask
-            if id(layer.parameter) in fsdp_managed:
-                hooks[layer.name] = _fix_on_shards(layer, mask, undo)
+            if masking == "hooks":
+                hooks[layer.name] = _fix_with_hooks(layer, mask, undo)
                 continue
             fixed = FixedMask(mask)  # one module for every holder: one mask buffer
             for holder in layer.holders:
@@ -116,14 +118,16 @@ def _unfix(module: torch.nn.Module, attr: str, order: list[str]) -> None:
     parameters.update((name, saved[name]) for name in order)
 
 
-def _fix_on_shards(layer: LayerWeight, mask: Tensor, undo: Undo) -> RemovableHandle:
-    """The buffer <attr>_mask and a hook masking the gradient shard after every
-    reduce-scatter (eoi_ext.sparse_model, "FSDP2")."""
+def _fix_with_hooks(layer: LayerWeight, mask: Tensor, undo: Undo) -> RemovableHandle:
+    """The buffer <attr>_eoi_mask on the first holder (a tied weight has one mask) and a
+    gradient hook on the parameter (eoi_ext.gradient_masks)."""
     name = mask_buffer_name(layer.attr)
     undo.append(lambda: layer.module._buffers.pop(name, None))
     layer.module.register_buffer(name, mask)
-    handle = layer.parameter.register_post_accumulate_grad_hook(
-        ShardGradientMask(layer.module, layer.attr)
-    )
+    parameter = layer.parameter
+    hook = GradientMask(layer.module, layer.attr)
+    handle = parameter.register_post_accumulate_grad_hook(hook)
     undo.append(handle.remove)
+    undo.append(lambda: masked_parameters.pop(parameter, None))
+    watch(parameter, hook)
     return handle

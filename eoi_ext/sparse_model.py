@@ -1,23 +1,18 @@
 """What sparsify leaves on a model: fixed masks, and the handle to inspect or remove them.
 
-Masks are kept by torch.nn.utils.parametrize: each sparse weight becomes
-``original * mask`` (a FixedMask parametrization holding the mask as a buffer). Chosen
-over torch.nn.utils.prune because the parametrization is a module: its mask is in
-state_dict, torch.compile traces it as ordinary code (no forward pre-hooks), it composes
-with other parametrizations, and nn.RNN modules pick up the masked weights on every
-forward. Gradients reach `original` only inside the mask, so any optimizer (momentum,
-weight decay, Adam) leaves the effective weight zero outside it.
+Two ways to keep a mask fixed during training (docs/masking.md):
 
-FSDP2 (fully_shard) swaps the parameters it manages between a sharded DTensor and an
-unsharded plain tensor around every forward and backward, so a parametrization cannot
-hold them. Their masks live with the shards instead: the mask is a DTensor buffer
-``<weight>_mask`` sharded like the weight (in state_dict, a sharded state dict with
-DCP), the weights are zero outside it, and a post-accumulate-grad hook on the sharded
-parameter zeroes its gradient outside the mask after each reduce-scatter. The gradient
-is then the one the parametrized model gets, and every optimizer that leaves a zero
-weight with zero gradient and zero state at zero (SGD with momentum and weight decay,
-Adam, AdamW, RMSprop, ...) keeps the weights inside the mask
-(docs/blocks-and-sharding.md, "FSDP2").
+- "hooks" (the default, eoi_ext.gradient_masks): the weight stays the plain parameter
+  it was, zero outside its mask; the mask is a bool buffer ``<attr>_eoi_mask``, the
+  gradient is masked after backward accumulates it, and optimizers not known to keep
+  zeros re-mask after their step. No cost in the forward pass, ties and the state
+  dict's weight keys untouched (a Hugging Face save_pretrained / from_pretrained round
+  trip works), and the only way under FSDP2, whose parameters are swapped between
+  sharded and unsharded tensors around every forward.
+- "parametrize" (torch.nn.utils.parametrize): the weight becomes ``original * mask``
+  (FixedMask), recomputed in every forward. The masked weight holds by construction,
+  whatever writes into ``original``; it costs time in every step, renames the weight's
+  state-dict keys and unties tied weights for libraries that re-tie by assignment.
 """
 
 from __future__ import annotations
@@ -25,56 +20,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.utils.hooks import RemovableHandle
 
+from .gradient_masks import mask_buffer_name, masked_parameters
 from .layers import LayerWeight
-from .sharding import is_dtensor, local
+from .sharding import is_dtensor
 
-__all__ = [
-    "FixedMask",
-    "ShardGradientMask",
-    "SparseModel",
-    "mask_buffer_name",
-    "mask_entries",
-]
+__all__ = ["MASKINGS", "FixedMask", "SparseModel", "mask_entries"]
+
+MASKINGS = ("hooks", "parametrize")
 
 
 class FixedMask(nn.Module):
-    """Parametrization weight -> weight * mask, with a fixed bool mask buffer."""
+    """Parametrization weight -> weight * mask, with a fixed bool mask buffer `eoi_mask`.
+
+    `mask` is not an attribute: torch.ao.pruning's sparsifiers write the mask of the
+    first parametrization they find (``module.parametrizations.weight[0].mask``), which
+    would overwrite this one, so reading it raises, naming the conflict.
+    """
 
     def __init__(self, mask: Tensor) -> None:
         super().__init__()
-        self.register_buffer("mask", mask)
+        self.register_buffer("eoi_mask", mask)
 
     def forward(self, weight: Tensor) -> Tensor:
-        return weight * self.mask
+        return weight * self.eoi_mask
 
-
-def mask_buffer_name(attr: str) -> str:
-    """The buffer that holds the mask of an FSDP-managed weight `attr` (as
-    torch.nn.utils.prune names it)."""
-    return f"{attr}_mask"
-
-
-class ShardGradientMask:
-    """Post-accumulate-grad hook of an FSDP-managed (sharded) weight: zeroes the local
-    gradient shard outside the local mask shard. Reads the mask buffer from the module on
-    every call, so a mask loaded with load_state_dict is the one applied."""
-
-    def __init__(self, module: nn.Module, attr: str) -> None:
-        self.module = module
-        self.buffer = mask_buffer_name(attr)
-
-    def __call__(self, parameter: Tensor) -> None:
-        grad = parameter.grad
-        if grad is None:
-            return
-        mask = getattr(self.module, self.buffer)
-        with torch.no_grad():
-            local(grad).mul_(local(mask))
+    @property
+    def mask(self) -> Tensor:
+        raise RuntimeError(
+            "this weight's mask is fixed by eoi_ext (FixedMask, masking='parametrize'); "
+            "torch.ao.pruning would overwrite it: sparsify with masking='hooks', whose mask "
+            "composes with ao's, or call .remove() on the SparseModel first"
+        )
 
 
 def mask_entries(mask: Tensor) -> int:
@@ -101,15 +81,15 @@ class SparseModel:
 
     Attributes:
         model: the sparsified model (changed in place).
-        masks: {parameter name: bool mask}, the masks in use (the FixedMask buffers); a
-            tied weight once, under its first supported layer's name (its ties, in
-            `layers`, share the mask).
+        masks: {parameter name: bool mask}, the masks in use (the ``<attr>_eoi_mask``
+            buffers, or the FixedMask buffers); a tied weight once, under its first
+            supported layer's name (its ties, in `layers`, share the mask).
         densities: {parameter name: target density} from the distribution.
         method: the initialization method.
         info: per-method details: for "ai" and "svd_ai", {"isometry_error":
             {name: error reached}}.
-        hooks: {parameter name: gradient-mask hook} of FSDP-managed weights (their masks
-            are buffers "<weight>_mask", not parametrizations).
+        hooks: {parameter name: gradient-mask hook handle} under hooks masking.
+        masking: "hooks" or "parametrize" (docs/masking.md).
 
     Examples:
         >>> model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Linear(32, 8))
@@ -127,6 +107,7 @@ class SparseModel:
     info: dict[str, Any] = field(default_factory=dict)
     layers: list[LayerWeight] = field(default_factory=list, repr=False)
     hooks: dict[str, RemovableHandle] = field(default_factory=dict, repr=False)
+    masking: str = "hooks"
 
     @property
     def density(self) -> float:
@@ -160,9 +141,9 @@ class SparseModel:
         return {name: mask.detach().clone().contiguous() for name, mask in self.masks.items()}
 
     def remove(self) -> nn.Module:
-        """Removes the parametrizations, leaving the masked weights as plain parameters
-        (for export or dense fine-tuning); for FSDP-managed weights, removes the gradient
-        hooks and mask buffers. Tied weights stay tied. Returns the model."""
+        """Unfixes the masks, leaving the masked weights as plain parameters (for export or
+        dense fine-tuning): removes the gradient hooks and mask buffers, or the
+        parametrizations. Tied weights stay tied. Returns the model."""
         for layer in self.layers:
             for holder in layer.holders:
                 if parametrize.is_parametrized(holder.module, holder.attr):
@@ -172,5 +153,6 @@ class SparseModel:
             handle = self.hooks.pop(layer.name, None)
             if handle is not None:
                 handle.remove()
-                delattr(layer.module, mask_buffer_name(layer.attr))
+                masked_parameters.pop(layer.parameter, None)
+                layer.module._buffers.pop(mask_buffer_name(layer.attr), None)
         return self.model

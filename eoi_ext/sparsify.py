@@ -1,10 +1,9 @@
 """sparsify: make a whole model sparse, with masks that stay fixed during training.
 
 The weights are built by the method's registry entry (eoi_ext.methods), same-shape
-layers in one call, and the masks are fixed by eoi_ext.sparse_model (parametrizations,
-or buffers and gradient hooks for FSDP2). Build the optimizer after sparsify (the
-model's parameters are then the parametrizations' `original` tensors), and call
-SparseModel.remove() to bake the masked weights back into plain parameters.
+layers in one call, and the masks are fixed by eoi_ext.model_changes: a mask buffer and
+gradient hooks by default, or parametrizations (docs/masking.md). SparseModel.remove()
+unfixes them, leaving the masked weights as plain parameters.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from .layers import SUPPORTED, require_layer_weights
 from .methods import METHODS
 from .model_changes import change_model
 from .sharding import check_same_draws, fsdp_parameters
-from .sparse_model import SparseModel
+from .sparse_model import MASKINGS, SparseModel
 from .user_warnings import caller_stacklevel
 
 __all__ = ["sparsify"]
@@ -55,6 +54,8 @@ def sparsify(
     exact_density: bool = False,
     iterations: int | None = None,
     blocks: Mapping[str, int] | None = None,
+    embeddings: bool = False,
+    masking: str = "hooks",
     generator: torch.Generator | None = None,
     check_ranks: bool = False,
 ) -> SparseModel:
@@ -70,6 +71,12 @@ def sparsify(
     KeyboardInterrupt) is rolled back: an error leaves the model exactly as it was
     (docs/reliability.md). Same-shape layers are initialized in one batched call (equal
     to per-layer calls).
+
+    Masks stay fixed through training (docs/masking.md): by default ("hooks") every weight
+    stays its plain parameter, zero outside the mask, its gradient masked after
+    backward, and optimizers not known to keep zeros re-mask after their step; the
+    masks are buffers "<attr>_eoi_mask" in the state dict. Embeddings, and layers tied to
+    them (a language model's head), stay dense unless `embeddings`.
 
     Sharded models: weights and biases may be DTensors (Shard(0), Shard(1) or
     Replicate() on a 1-D mesh, e.g. after tensor parallelism or FSDP2 fully_shard; a
@@ -92,6 +99,9 @@ def sparsify(
         iterations: gradient steps of "ai" (default 100) / projections of "svd_ai" (10).
         blocks: {module name pattern: row blocks}, e.g. {"*.qkv": 3} for a fused q/k/v
             Linear the adapters do not already split (eoi_ext.layers.find_layer_weights).
+        embeddings: also sparsify nn.Embedding weights and the layers tied to them.
+        masking: "hooks" (no cost in the forward pass; needed under FSDP2) or
+            "parametrize" (torch.nn.utils.parametrize, weight = original * mask).
         generator: source of all randomness (torch's default generator when None).
         check_ranks: for sharded models, first compare a fingerprint of the generator
             state and the arguments across ranks (one small all_gather, the only
@@ -107,7 +117,8 @@ def sparsify(
         >>> sparse = eoi_ext.sparsify(model, 0.5)  # ERK densities by default
         >>> list(sparse.masks)
         ['0.weight', '2.weight']
-        >>> optimizer = torch.optim.Adam(model.parameters())  # after sparsify
+        >>> model[0].weight_eoi_mask.dtype  # the mask, a buffer beside the weight
+        torch.bool
     """
     check_model(model)
     check_choice(method, tuple(METHODS), "method")
@@ -122,19 +133,22 @@ def sparsify(
     if iterations is not None:
         iterations = check_size(iterations, "iterations", minimum=0)
     check_flag(check_ranks, "check_ranks")
-    layers, unsupported = require_layer_weights(model, blocks)
+    check_flag(embeddings, "embeddings")
+    check_choice(masking, MASKINGS, "masking")
+    layers, unsupported = require_layer_weights(model, blocks, embeddings)
     fsdp = fsdp_parameters(model)
     for layer in layers:
-        check_layer(layer, fsdp)
+        check_layer(layer, fsdp, masking)
         check_gain_fits(gain, layer.parameter.dtype)
     densities = densities_of(layers, density, distribution)
     if check_ranks:
         arguments = (
-            method, gain, bias_std, conv_mode, exact_density, iterations,
+            method, gain, bias_std, conv_mode, exact_density, iterations, masking,
             [(layer.name, layer.shape, layer.groups, densities[layer.name]) for layer in layers],
         )  # fmt: skip
         tensors = [t for layer in layers for t in (layer.parameter, layer.bias_parameter)]
         check_same_draws([t for t in tensors if t is not None], generator, arguments)
+    unsupported = [entry for entry in unsupported if not entry.by_choice]
     if unsupported:  # before any change: a warning turned into an error changes nothing
         shown = ", ".join(unsupported[:_LISTED]) + (
             f" and {len(unsupported) - _LISTED} more" if len(unsupported) > _LISTED else ""
@@ -152,7 +166,7 @@ def sparsify(
             layers, densities, method, gain, conv_mode, exact_density, iterations, generator
         )
         biases = bias_values(layers, bias_std, generator)
-        masks, hooks = change_model(layers, built, biases, fsdp)
+        masks, hooks = change_model(layers, built, biases, masking)
     errors = {name: error for name, (_, _, error) in built.items() if error is not None}
     info = {"isometry_error": errors} if errors else {}
-    return SparseModel(model, masks, densities, method, info, layers, hooks)
+    return SparseModel(model, masks, densities, method, info, layers, hooks, masking)

@@ -80,8 +80,9 @@ def format_summary(sparse: SparseModel) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-    _, dense = find_layer_weights(sparse.model)
-    lines += [f"left dense: {module}" for module in dense]
+    masked = {id(layer.parameter) for layer in sparse.layers}
+    _, dense = find_layer_weights(sparse.model)  # embeddings sparsified on request are not
+    lines += [f"left dense: {entry}" for entry in dense if entry.tensor not in masked]
     lines.append(
         f"method {sparse.method}; sparse weights {sparse.density:.3f} dense; whole model "
         f"{model_density(sparse):.3f} ({len(sparse.layers)} sparse weights)"

@@ -240,13 +240,13 @@ def _fsdp_worker(rank: int, world: int, store: str) -> None:
     assert set(sparse.hooks) == set(expected.masks), where
     for i in (0, 2, 4):
         name = f"{i}.weight"
-        assert model[i].weight_mask is sparse.masks[name], where
+        assert model[i].weight_eoi_mask is sparse.masks[name], where
         assert tuple(sparse.masks[name].placements) == (Shard(0),), where
         assert torch.equal(sparse.masks[name].full_tensor(), expected.masks[name]), where
         want = reference[i].weight.detach()
         assert torch.allclose(model[i].weight.full_tensor(), want, atol=1e-6, rtol=0), where
         assert torch.equal(model[i].bias.full_tensor(), reference[i].bias.detach()), where
-    assert "0.weight_mask" in model.state_dict(), where
+    assert "0.weight_eoi_mask" in model.state_dict(), where
     assert sparse.density == expected.density, where
 
     _train(model)
@@ -258,7 +258,7 @@ def _fsdp_worker(rank: int, world: int, store: str) -> None:
         want = reference[i].weight.detach()
         assert torch.allclose(full, want, atol=1e-5, rtol=0), f"{where} {i}.weight"
     sparse.remove()
-    assert not sparse.hooks and not hasattr(model[0], "weight_mask"), where
+    assert not sparse.hooks and not hasattr(model[0], "weight_eoi_mask"), where
     assert not model[0].weight._post_accumulate_grad_hooks, where
 
     # The opt-in seed check: equal seeds pass and give the same model; a rank seeded

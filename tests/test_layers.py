@@ -157,7 +157,11 @@ def test_find_layer_weights_reports_unsupported():
     )
     weights, unsupported = find_layer_weights(model)
     assert [w.name for w in weights] == ["1.weight"]
-    assert unsupported == ["0 (Embedding)", "3 (Bilinear)"]
+    assert unsupported == ["0 (Embedding: dense by choice, an embedding)", "3 (Bilinear)"]
+    assert [entry.by_choice for entry in unsupported] == [True, False]
+    weights, unsupported = find_layer_weights(model, embeddings=True)
+    table = weights[0]
+    assert (table.name, table.kind, table.shape) == ("0.weight", "embedding", (4, 10))
     attention = nn.MultiheadAttention(8, 2, kdim=4, vdim=6)
     names = [w.name for w in find_layer_weights(attention)[0]]
     assert names == ["q_proj_weight", "k_proj_weight", "v_proj_weight", "out_proj.weight"]

@@ -13,6 +13,8 @@ from torch import nn
 
 import eoi_ext
 from eoi_ext import model_changes
+from eoi_ext.gradient_masks import masked_parameters
+from eoi_ext.sparse_model import MASKINGS
 
 sparsify_module = importlib.import_module("eoi_ext.sparsify")  # eoi_ext.sparsify: the function
 
@@ -30,7 +32,9 @@ def snapshot(net: nn.Module) -> tuple:
     values = {k: v.detach().clone() for k, v in net.state_dict(keep_vars=True).items()}
     structure = [(name, type(m), len(m._forward_pre_hooks)) for name, m in net.named_modules()]
     parameters = [(name, id(p)) for name, p in net.named_parameters(remove_duplicate=False)]
-    hooks = [p._post_accumulate_grad_hooks for p in net.parameters()]
+    hooks = [
+        (len(p._post_accumulate_grad_hooks or {}), p in masked_parameters) for p in net.parameters()
+    ]
     return values, structure, parameters, hooks
 
 
@@ -59,21 +63,29 @@ STAGES = [
     (sparsify_module, "layer_values"),
     (sparsify_module, "bias_values"),
     (model_changes, "_swap_in"),
-    (model_changes, "_fix"),
-    (model_changes.parametrize, "register_parametrization"),  # torch failing late
+]
+STAGES = [(owner, name, masking) for owner, name in STAGES for masking in MASKINGS] + [
+    (model_changes, "_fix", "parametrize"),
+    (model_changes.parametrize, "register_parametrization", "parametrize"),  # torch, late
+    (model_changes, "_fix_with_hooks", "hooks"),
+    (nn.Module, "register_buffer", "hooks"),
+    (torch.Tensor, "register_post_accumulate_grad_hook", "hooks"),
+    (model_changes, "watch", "hooks"),
 ]
 
 
 @pytest.mark.parametrize("error", [RuntimeError("injected"), KeyboardInterrupt()])
-@pytest.mark.parametrize(("owner", "name"), STAGES)
-def test_a_failure_at_any_stage_leaves_the_model_unchanged(owner, name, error, monkeypatch):
+@pytest.mark.parametrize(("owner", "name", "masking"), STAGES)
+def test_a_failure_at_any_stage_leaves_the_model_unchanged(
+    owner, name, masking, error, monkeypatch
+):
     function = getattr(owner, name)
     for call in range(1, 40):
         net = model()
         before = snapshot(net)
         monkeypatch.setattr(owner, name, failing_on_call(function, call, error))
         try:
-            eoi_ext.sparsify(net, 0.3, bias_std=0.1, exact_density=True)
+            eoi_ext.sparsify(net, 0.3, bias_std=0.1, exact_density=True, masking=masking)
         except type(error):
             assert_unchanged(net, before)
             continue
@@ -134,7 +146,7 @@ def test_a_bad_last_layer_is_named_and_nothing_changes(spoil, error, message):
 
 
 def test_a_warning_turned_into_an_error_changes_nothing():
-    net = nn.Sequential(nn.Embedding(10, 16), nn.Linear(16, 16))
+    net = nn.Sequential(nn.Bilinear(16, 16, 16), nn.Linear(16, 16))
     before = snapshot(net)
     with warnings.catch_warnings(), pytest.raises(UserWarning, match="left these modules dense"):
         warnings.simplefilter("error")

@@ -11,6 +11,8 @@ import torch
 from torch import nn
 
 import eoi_ext
+from eoi_ext.sparse_model import MASKINGS
+from eoi_ext.tied_weights import trainable_tensor
 
 
 def network() -> nn.Sequential:
@@ -41,13 +43,14 @@ def saved(state: dict) -> dict:
     return torch.load(buffer)
 
 
+@pytest.mark.parametrize("masking", MASKINGS)
 @pytest.mark.parametrize("make", [network, tied_network], ids=["plain", "tied"])
-def test_load_sparse_restores_a_trained_sparse_model(make):
+def test_load_sparse_restores_a_trained_sparse_model(make, masking):
     source = make()
-    sparse = eoi_ext.sparsify(source, 0.3)
+    sparse = eoi_ext.sparsify(source, 0.3, masking=masking)
     train(source)
     fresh = make()
-    with pytest.raises(RuntimeError):  # what a user hit before: parametrized keys
+    with pytest.raises(RuntimeError):  # unexpected mask keys (and parametrized weights)
         fresh.load_state_dict(source.state_dict())
     fresh = make()
     restored = eoi_ext.load_sparse(fresh, saved(source.state_dict()))
@@ -61,10 +64,9 @@ def test_load_sparse_restores_a_trained_sparse_model(make):
         module_name, attr = name.rsplit(".", 1)
         weight = getattr(fresh.get_submodule(module_name), attr)
         assert (weight[~mask] == 0).all()  # the masks hold through training
+    assert restored.masking == masking
     if make is tied_network:
-        assert (
-            fresh[5].parametrizations.weight.original is fresh[6].parametrizations.weight.original
-        )
+        assert restored.layers[-1].parameter is trainable_tensor(fresh[6], "weight")
 
 
 def test_fix_masks_after_a_dense_export():
@@ -137,11 +139,12 @@ def test_load_sparse_refuses_a_state_dict_of_another_model():
         eoi_ext.load_sparse(network(), network().state_dict())
 
 
-def test_load_sparse_of_a_single_layer():
-    """The model itself parametrized: keys 'parametrizations.weight.0.mask' without a
-    module prefix (before: "holds no eoi_ext masks")."""
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_load_sparse_of_a_single_layer(masking):
+    """The model itself the layer: keys 'parametrizations.weight.0.eoi_mask' or
+    'weight_eoi_mask' without a module prefix (before: "holds no eoi_ext masks")."""
     source = nn.Linear(8, 8)
-    eoi_ext.sparsify(source, 0.5, distribution="uniform")
+    eoi_ext.sparsify(source, 0.5, distribution="uniform", masking=masking)
     fresh = nn.Linear(8, 8)
     sparse = eoi_ext.load_sparse(fresh, saved(source.state_dict()))
     assert list(sparse.masks) == ["weight"]

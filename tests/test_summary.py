@@ -27,16 +27,16 @@ def test_summary_lists_weights_ties_dense_modules_and_both_densities():
     model = language_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sparse = eoi_ext.sparsify(model, 0.25, distribution="uniform")
+        sparse = eoi_ext.sparsify(model, 0.25, distribution="uniform", embeddings=True)
     text = sparse.summary()
     assert str(sparse) == text
     lines = {line.split()[0]: line for line in text.splitlines()}
-    assert lines["lm_head.weight"].split()[1:3] == ["50x16", "1"]
-    assert lines["lm_head.weight"].endswith("wte.weight")  # the tie
+    assert lines["wte.weight"].split()[1:3] == ["16x50", "1"]  # the map: the table's transpose
+    assert lines["wte.weight"].endswith("lm_head.weight")  # the tie
     assert lines["attn.in_proj_weight"].split()[1:3] == ["48x16", "3"]  # q, k, v blocks
-    assert "left dense: types (Embedding)" in text
+    assert "left dense" not in text
     kept = sum(int(mask.sum()) for mask in sparse.masks.values())
-    whole = (kept + 5 * 3) / (50 * 16 + 48 * 16 + 16 * 16 + 5 * 3)
+    whole = kept / (50 * 16 + 48 * 16 + 16 * 16 + 5 * 3)
     assert sparse.model_density == pytest.approx(whole)
     assert f"whole model {whole:.3f}" in text
     assert f"sparse weights {sparse.density:.3f} dense" in text

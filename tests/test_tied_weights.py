@@ -14,6 +14,7 @@ from torch.nn.utils import parametrize
 
 import eoi_ext
 from eoi_ext.layers import find_layer_weights
+from eoi_ext.sparse_model import MASKINGS
 
 
 def tied_pair() -> nn.Sequential:
@@ -29,14 +30,19 @@ def language_model(vocab: int = 50, width: int = 16) -> nn.ModuleDict:
     return model
 
 
-def test_tied_linears_get_one_mask_and_one_init():
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_tied_linears_get_one_mask_and_one_init(masking):
     model = tied_pair()
     g = torch.Generator().manual_seed(0)
-    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform", generator=g)
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform", masking=masking, generator=g)
     assert list(sparse.masks) == ["0.weight"]  # before: two masks on one tensor
-    first, second = model[0].parametrizations.weight, model[2].parametrizations.weight
-    assert first.original is second.original  # still one trainable tensor
-    assert first[0] is second[0]  # one FixedMask, one mask buffer
+    if masking == "parametrize":
+        first, second = model[0].parametrizations.weight, model[2].parametrizations.weight
+        assert first.original is second.original  # still one trainable tensor
+        assert first[0] is second[0]  # one FixedMask, one mask buffer
+    else:
+        assert model[0].weight is model[2].weight  # the tie untouched
+        assert hasattr(model[0], "weight_eoi_mask") and not hasattr(model[2], "weight_eoi_mask")
     assert torch.equal(model[0].weight, model[2].weight)
     assert_orthogonal(model[0].weight)  # before: overwritten by a second init (error 0.98)
     assert len(list(model.parameters())) == 3  # the weight once, two biases
@@ -44,9 +50,10 @@ def test_tied_linears_get_one_mask_and_one_init():
     assert model[2].bias.abs().sum() == 0  # the tie's own bias is initialized too
 
 
-def test_training_keeps_both_holders_masked():
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_training_keeps_both_holders_masked(masking):
     model = tied_pair()
-    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform")
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform", masking=masking)
     mask = sparse.masks["0.weight"]
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.1)
     for _ in range(5):
@@ -57,9 +64,10 @@ def test_training_keeps_both_holders_masked():
         assert (model[index].weight[~mask] == 0).all()
 
 
-def test_remove_keeps_the_tie_and_the_masked_values():
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_remove_keeps_the_tie_and_the_masked_values(masking):
     model = tied_pair()
-    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform")
+    sparse = eoi_ext.sparsify(model, 0.2, distribution="uniform", masking=masking)
     masked = model[0].weight.detach().clone()
     sparse.remove()
     assert not parametrize.is_parametrized(model[0]) and not parametrize.is_parametrized(model[2])
@@ -68,26 +76,54 @@ def test_remove_keeps_the_tie_and_the_masked_values():
     assert torch.equal(model[0].weight, masked)
 
 
-def test_embedding_tied_to_lm_head_is_masked_with_it():
+def test_an_embedding_and_its_tied_head_are_dense_by_choice():
+    model = language_model()
+    model["mlp"] = nn.Linear(16, 16)
+    before = model["wte"].weight.detach().clone()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dense by choice: no warning
+        sparse = eoi_ext.sparsify(model, 0.25, distribution="uniform")
+    assert list(sparse.masks) == ["mlp.weight"]
+    assert (
+        torch.equal(model["wte"].weight, before) and model["lm_head"].weight is model["wte"].weight
+    )
+    text = sparse.summary()
+    assert "left dense: wte (Embedding: dense by choice, an embedding)" in text
+    assert "left dense: lm_head (Linear: dense by choice, tied to the embedding wte.weight)" in text
+    with pytest.raises(ValueError, match="embeddings=True"):
+        eoi_ext.sparsify(language_model(), 0.25)
+
+
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_embedding_tied_to_lm_head_is_masked_with_it_on_request(masking):
     model = language_model()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the embedding is not "left dense"
-        sparse = eoi_ext.sparsify(model, 0.25, distribution="uniform")
-    mask = sparse.masks["lm_head.weight"]
+        sparse = eoi_ext.sparsify(
+            model, 0.25, distribution="uniform", embeddings=True, masking=masking
+        )
+    mask = sparse.masks["wte.weight"]  # the first holder names it
     tokens = torch.arange(50)
     assert torch.equal(model["wte"](tokens), model["lm_head"].weight)  # the masked matrix
     assert (model["wte"].weight[~mask] == 0).all()
-    [layer] = find_layer_weights(model)[0]
-    assert [tie.name for tie in layer.ties] == ["wte.weight"]
+    assert_orthogonal(model["lm_head"].weight.detach())
+    [layer] = find_layer_weights(model, embeddings=True)[0]
+    assert [tie.name for tie in layer.ties] == ["lm_head.weight"]
 
 
-def test_state_dict_round_trip_keeps_the_tie():
+@pytest.mark.parametrize("masking", MASKINGS)
+def test_state_dict_round_trip_keeps_the_tie(masking):
     source, target = language_model(), language_model()
-    eoi_ext.sparsify(source, 0.25, distribution="uniform")
-    eoi_ext.sparsify(target, 0.25, distribution="uniform", generator=torch.Generator())
+    options = {"distribution": "uniform", "embeddings": True, "masking": masking}
+    eoi_ext.sparsify(source, 0.25, **options)
+    eoi_ext.sparsify(target, 0.25, **options, generator=torch.Generator())
     target.load_state_dict(source.state_dict())
     assert torch.equal(target["wte"].weight, source["wte"].weight)
-    assert target["wte"].parametrizations.weight[0] is target["lm_head"].parametrizations.weight[0]
+    if masking == "parametrize":
+        wte, head = target["wte"].parametrizations.weight, target["lm_head"].parametrizations.weight
+        assert wte[0] is head[0]
+    else:
+        assert target["wte"].weight is target["lm_head"].weight
 
 
 def test_densities_count_a_tied_tensor_once():
