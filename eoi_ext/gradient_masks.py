@@ -8,6 +8,9 @@ zero outside its mask, and keeps it so without touching the forward pass:
 - a post-accumulate-grad hook on the parameter zeroes its gradient outside the mask
   once backward has accumulated it (after the reduce-scatter under FSDP2), so the
   gradient is the sparse model's, as clip_grad_norm_ and any optimizer see it;
+- a forward pre-hook (:class:`MaskGuard`) attaches that gradient hook where it is
+  missing: hooks live on tensors, and a copy of the model (copy.deepcopy, torch.save of
+  the module) has the mask buffers but new parameters without hooks;
 - every torch optimizer in :data:`ZERO_PRESERVING` maps a zero weight with a zero
   gradient and zero state to zero (tests/test_masking.py steps each, without the
   next line, and checks it); after a step of any other optimizer (Muon, third-party
@@ -25,11 +28,19 @@ import weakref
 import torch
 from torch import Tensor, nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
+from torch.utils.hooks import RemovableHandle
 from torch.utils.weak import WeakTensorKeyDictionary
 
 from .sharding import local
 
-__all__ = ["ZERO_PRESERVING", "GradientMask", "mask_buffer_name", "masked_parameters"]
+__all__ = [
+    "ZERO_PRESERVING",
+    "GradientMask",
+    "MaskGuard",
+    "hook_gradient",
+    "mask_buffer_name",
+    "masked_parameters",
+]
 
 ZERO_PRESERVING: frozenset[type] = frozenset({
     torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.NAdam,
@@ -82,11 +93,62 @@ class GradientMask:
                 local(grad).mul_(local(mask).view(torch.uint8))
 
 
-def watch(parameter: Tensor, hook: GradientMask) -> None:
-    """Registers a masked parameter for the step hook (installed once per process)."""
+def hook_gradient(module: nn.Module, attr: str) -> RemovableHandle:
+    """Masks the gradient of module.attr after every accumulation, and registers the
+    parameter for the optimizer step hook (installed once per process).
+
+    Args:
+        module: the module holding the weight and its mask buffer ``<attr>_eoi_mask``.
+        attr: the weight's attribute.
+
+    Returns:
+        The gradient hook's handle; its remove() also unregisters the parameter.
+
+    Examples:
+        >>> layer = torch.nn.Linear(2, 2)
+        >>> layer.register_buffer("weight_eoi_mask", torch.eye(2, dtype=torch.bool))
+        >>> handle = eoi_ext.gradient_masks.hook_gradient(layer, "weight")
+        >>> layer(torch.ones(1, 2)).sum().backward()
+        >>> layer.weight.grad.tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+        >>> handle.remove()
+    """
+    parameter = module._parameters[attr]
+    hook = GradientMask(module, attr)
+    handle = parameter.register_post_accumulate_grad_hook(hook)
     if not _step_hook:
         _step_hook.append(register_optimizer_step_post_hook(_remask))
     masked_parameters[parameter] = hook
+    return _Unhook(handle, parameter)
+
+
+class _Unhook(RemovableHandle):
+    """The gradient hook's handle, unregistering the parameter too on remove()."""
+
+    def __init__(self, handle: RemovableHandle, parameter: Tensor) -> None:
+        self.handle, self.parameter = handle, weakref.ref(parameter)
+
+    def remove(self) -> None:
+        self.handle.remove()
+        parameter = self.parameter()
+        if parameter is not None:
+            masked_parameters.pop(parameter, None)
+
+
+class MaskGuard:
+    """Forward pre-hook of a module with a masked weight: attaches the gradient hook when
+    the module's parameter has none (a copy of the model). One dictionary lookup per
+    forward; skipped while torch.compile traces (the hook is attached eagerly)."""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def __call__(self, module: nn.Module, args: object) -> None:
+        if torch.compiler.is_compiling():
+            return
+        parameter = module._parameters.get(self.attr)
+        if parameter is not None and parameter not in masked_parameters:
+            hook_gradient(module, self.attr)
 
 
 def _remask(optimizer: torch.optim.Optimizer, args: object, kwargs: object) -> None:

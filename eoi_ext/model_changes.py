@@ -21,7 +21,7 @@ from torch import Tensor
 from torch.nn.utils import parametrize
 from torch.utils.hooks import RemovableHandle
 
-from .gradient_masks import GradientMask, mask_buffer_name, masked_parameters, watch
+from .gradient_masks import MaskGuard, hook_gradient, mask_buffer_name
 from .layers import LayerWeight
 from .sharding import is_dtensor, like_dtensor, local
 from .sparse_model import FixedMask
@@ -48,7 +48,7 @@ def change_model(
     built: dict[str, tuple[Tensor, Tensor, float | None]],
     biases: dict[str, Tensor],
     masking: str = "hooks",
-) -> tuple[dict[str, Tensor], dict[str, RemovableHandle]]:
+) -> tuple[dict[str, Tensor], dict[str, list[RemovableHandle]]]:
     """Writes the weights and biases and fixes the masks, all or nothing.
 
     Args:
@@ -59,7 +59,7 @@ def change_model(
             "parametrize" (a FixedMask parametrization on every holder).
 
     Returns:
-        ({weight name: mask in use}, {weight name: gradient hook handle (hooks)}).
+        ({weight name: mask in use}, {weight name: hook handles (hooks masking)}).
 
     Examples:
         >>> layer = torch.nn.Linear(2, 2, bias=False)
@@ -70,7 +70,7 @@ def change_model(
         ([[1.0, 0.0], [0.0, 1.0]], 2)
     """
     masks: dict[str, Tensor] = {}
-    hooks: dict[str, RemovableHandle] = {}
+    hooks: dict[str, list[RemovableHandle]] = {}
     with _all_or_nothing() as undo, torch.no_grad():
         for layer in layers:
             _swap_in(local(layer.parameter), built[layer.name][0], undo)
@@ -118,16 +118,16 @@ def _unfix(module: torch.nn.Module, attr: str, order: list[str]) -> None:
     parameters.update((name, saved[name]) for name in order)
 
 
-def _fix_with_hooks(layer: LayerWeight, mask: Tensor, undo: Undo) -> RemovableHandle:
-    """The buffer <attr>_eoi_mask on the first holder (a tied weight has one mask) and a
-    gradient hook on the parameter (eoi_ext.gradient_masks)."""
+def _fix_with_hooks(layer: LayerWeight, mask: Tensor, undo: Undo) -> list[RemovableHandle]:
+    """The buffer <attr>_eoi_mask on the first holder (a tied weight has one mask), a
+    gradient hook on the parameter and, for plain tensors, the guard that re-attaches it
+    on a copy of the model (eoi_ext.gradient_masks)."""
     name = mask_buffer_name(layer.attr)
     undo.append(lambda: layer.module._buffers.pop(name, None))
     layer.module.register_buffer(name, mask)
-    parameter = layer.parameter
-    hook = GradientMask(layer.module, layer.attr)
-    handle = parameter.register_post_accumulate_grad_hook(hook)
-    undo.append(handle.remove)
-    undo.append(lambda: masked_parameters.pop(parameter, None))
-    watch(parameter, hook)
-    return handle
+    handles = [hook_gradient(layer.module, layer.attr)]
+    undo.append(handles[0].remove)
+    if not is_dtensor(mask):  # FSDP2 swaps parameters in its own pre-hooks
+        handles.append(layer.module.register_forward_pre_hook(MaskGuard(layer.attr)))
+        undo.append(handles[-1].remove)
+    return handles

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.utils.hooks import RemovableHandle
 
-from .gradient_masks import mask_buffer_name, masked_parameters
+from .gradient_masks import mask_buffer_name
 from .layers import LayerWeight
 from .sharding import is_dtensor
 
@@ -88,7 +88,7 @@ class SparseModel:
         method: the initialization method.
         info: per-method details: for "ai" and "svd_ai", {"isometry_error":
             {name: error reached}}.
-        hooks: {parameter name: gradient-mask hook handle} under hooks masking.
+        hooks: {parameter name: its hook handles} under hooks masking.
         masking: "hooks" or "parametrize" (docs/masking.md).
 
     Examples:
@@ -106,7 +106,7 @@ class SparseModel:
     method: str
     info: dict[str, Any] = field(default_factory=dict)
     layers: list[LayerWeight] = field(default_factory=list, repr=False)
-    hooks: dict[str, RemovableHandle] = field(default_factory=dict, repr=False)
+    hooks: dict[str, list[RemovableHandle]] = field(default_factory=dict, repr=False)
     masking: str = "hooks"
 
     @property
@@ -150,9 +150,7 @@ class SparseModel:
                     parametrize.remove_parametrizations(
                         holder.module, holder.attr, leave_parametrized=True
                     )
-            handle = self.hooks.pop(layer.name, None)
-            if handle is not None:
+            for handle in self.hooks.pop(layer.name, []):
                 handle.remove()
-                masked_parameters.pop(layer.parameter, None)
-                layer.module._buffers.pop(mask_buffer_name(layer.attr), None)
+            layer.module._buffers.pop(mask_buffer_name(layer.attr), None)
         return self.model

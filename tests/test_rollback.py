@@ -70,7 +70,8 @@ STAGES = [(owner, name, masking) for owner, name in STAGES for masking in MASKIN
     (model_changes, "_fix_with_hooks", "hooks"),
     (nn.Module, "register_buffer", "hooks"),
     (torch.Tensor, "register_post_accumulate_grad_hook", "hooks"),
-    (model_changes, "watch", "hooks"),
+    (model_changes, "hook_gradient", "hooks"),
+    (nn.Module, "register_forward_pre_hook", "hooks"),
 ]
 
 
