@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from .gradient_masks import mask_buffer_name
 from .layer_weight import qualified_name
+from .tied_weights import holders_by_tensor
 
 __all__ = ["FIXED_SUFFIX", "check_keys", "masks_in", "weight_key"]
 
@@ -61,9 +62,11 @@ def weight_key(name: str, masking: str) -> str:
 
 def check_keys(
     model: nn.Module, state_dict: Mapping[str, Tensor], chosen: dict, masking: str
-) -> None:
+) -> bool:
     """The keys and shapes the model will have once its masks are fixed must be the
-    state dict's, so that load_state_dict cannot fail half way."""
+    state dict's, so that load_state_dict cannot fail half way. A tied tensor may be
+    saved under one of its holders' keys only (save_pretrained drops the others).
+    Returns whether such keys are missing (then load non-strictly: the tie fills them)."""
     expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
     for layer, _ in chosen.values():
         shape = expected[layer.name]
@@ -75,7 +78,8 @@ def check_keys(
             original = weight_key(holder.name, masking)
             expected[original] = shape
             expected[original[: -len(".original")] + FIXED_SUFFIX] = shape
-    missing = sorted(set(expected) - set(state_dict))
+    tied = _tied_keys(model, expected, masking, state_dict)
+    missing = sorted(set(expected) - set(state_dict) - tied)
     unexpected = sorted(set(state_dict) - set(expected))
     if missing or unexpected:
         raise ValueError(
@@ -83,7 +87,20 @@ def check_keys(
             f"{unexpected[:5]}"
         )
     for key, shape in expected.items():
-        if tuple(state_dict[key].shape) != shape:
+        if key in state_dict and tuple(state_dict[key].shape) != shape:
             raise ValueError(
                 f"state_dict[{key!r}] has shape {tuple(state_dict[key].shape)}, the model {shape}"
             )
+    return bool(tied)
+
+
+def _tied_keys(
+    model: nn.Module, expected: dict, masking: str, state_dict: Mapping[str, Tensor]
+) -> set[str]:
+    """Keys of tied holders absent from the state dict while another holder's is there."""
+    absent: set[str] = set()
+    for holders in holders_by_tensor(model).values():
+        keys = [h.name if h.name in expected else weight_key(h.name, masking) for h in holders]
+        if any(key in state_dict for key in keys):
+            absent.update(key for key in keys if key not in state_dict)
+    return absent

@@ -98,7 +98,7 @@ def load_sparse(model: nn.Module, state_dict: Mapping[str, Tensor]) -> SparseMod
     parametrized = any(key.endswith(FIXED_SUFFIX) for key in state_dict)
     masking = "parametrize" if parametrized else "hooks"
     chosen = _layers_with_masks(model, masks, None, masking)
-    check_keys(model, state_dict, chosen, masking)
+    ties_absent = check_keys(model, state_dict, chosen, masking)
     values = {
         # A copy: change_model swaps the old weights into the values it is given.
         name: state_dict[weight_key(name, masking)].to(
@@ -107,7 +107,7 @@ def load_sparse(model: nn.Module, state_dict: Mapping[str, Tensor]) -> SparseMod
         for name, (layer, _) in chosen.items()
     }
     sparse = _fix(model, chosen, values, masking)
-    model.load_state_dict(state_dict)  # every key and shape was checked above
+    model.load_state_dict(state_dict, strict=not ties_absent)  # every key checked above
     return sparse
 
 

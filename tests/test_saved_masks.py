@@ -149,3 +149,17 @@ def test_load_sparse_of_a_single_layer(masking):
     sparse = eoi_ext.load_sparse(fresh, saved(source.state_dict()))
     assert list(sparse.masks) == ["weight"]
     assert torch.equal(fresh.weight, source.weight)
+
+
+def test_load_sparse_fills_a_tied_key_left_out_of_the_file():
+    """save_pretrained writes a tied tensor under one key (before: "missing
+    ['6.weight']"); the tie fills the other holder, and any other missing key still fails."""
+    source = tied_network()
+    eoi_ext.sparsify(source, 0.3)
+    state = {k: v for k, v in saved(source.state_dict()).items() if k != "6.weight"}
+    fresh = tied_network()
+    eoi_ext.load_sparse(fresh, state)
+    assert fresh[6].weight is fresh[5].weight and torch.equal(fresh[6].weight, source[6].weight)
+    del state["0.bias"]
+    with pytest.raises(ValueError, match=r"missing \['0\.bias'\]"):
+        eoi_ext.load_sparse(tied_network(), state)

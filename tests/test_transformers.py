@@ -154,9 +154,11 @@ def test_save_pretrained_round_trip_keeps_masks_and_outputs(name, tmp_path):
     by_torch.load_state_dict(state)
     by_load_sparse = build(name, seed=3)
     eoi_ext.load_sparse(by_load_sparse, state)
+    by_file = build(name, seed=4)  # the file lacks tied duplicates (lm_head.weight)
+    eoi_ext.load_sparse(by_file, safetensors_torch.load_file(tmp_path / "model.safetensors"))
 
     assert ties(model) == tied
-    for other in (fresh, by_torch, by_load_sparse):
+    for other in (fresh, by_torch, by_load_sparse, by_file):
         assert ties(other) == tied
         assert torch.equal(logits(other), expected)
         masks = eoi_ext.masks_in(other.state_dict())
