@@ -7,49 +7,25 @@ keeps (in, out)). Or it returns a string: why the module stays dense (timm's
 weight-standardizing convs rebuild the weight in every forward, so a mask or an
 orthogonal start would not be what the layer applies).
 
-Adapters are found by module type, most derived first: the library types below, named
-by module path and class name so that the library is never imported (a model that
-holds one has imported it already); then the types registered with
+Adapters are found by module type, most derived first: the library types of
+eoi_ext.library_adapters, named by module path and class name so that the library is
+never imported; then the types registered with
 :func:`register_adapter`; then torch's. Parents may also split a child's weight: a
 fused q/k/v projection is one Linear of an attention module (PARENT_BLOCKS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from torch import nn
+
+from .library_adapters import LIBRARY, PARENT_BLOCKS
+from .weight_slot import Adapter, WeightSlot
 
 __all__ = ["PARENT_BLOCKS", "WeightSlot", "adapter_for", "child_blocks", "register_adapter"]
 
 RNN_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-@dataclass(frozen=True)
-class WeightSlot:
-    """One weight of a module, as an adapter describes it.
-
-    Attributes:
-        attr: the parameter's attribute ("weight", "weight_hh_l0", ...).
-        groups: row blocks of the map's matrix, each its own EOI matrix.
-        bias: the attribute of its bias, or None.
-        kind: "linear", "conv", "recurrent", "attention" or "embedding".
-        transposed: stored as (in, out): the map's matrix is the tensor's transpose.
-
-    Examples:
-        >>> eoi_ext.adapters.WeightSlot("weight", groups=3).groups
-        3
-    """
-
-    attr: str
-    groups: int = 1
-    bias: str | None = None
-    kind: str = "linear"
-    transposed: bool = False
-
-
-Adapter = Callable[[nn.Module], "list[WeightSlot] | str"]
 _REGISTERED: dict[type, Adapter] = {}
 
 
@@ -86,11 +62,6 @@ def _conv(module: nn.Module) -> list[WeightSlot]:
     return [WeightSlot("weight", groups=module.groups, bias="bias", kind="conv")]
 
 
-def _conv1d_transposed(module: nn.Module) -> list[WeightSlot]:
-    """transformers' Conv1D: y = x @ W + b with W stored (in, out)."""
-    return [WeightSlot("weight", bias="bias", transposed=True)]
-
-
 def _recurrent(module: nn.Module) -> list[WeightSlot]:
     gates = RNN_GATES[module.mode]
     slots = []
@@ -119,19 +90,6 @@ def _embedding(module: nn.Module) -> list[WeightSlot]:
     return [WeightSlot("weight", kind="embedding", transposed=True)]
 
 
-def _standardized(module: nn.Module) -> str:
-    return "standardizes its weight in every forward (weight standardization)"
-
-
-# Library types by (module path, class name): never imported here.
-_LIBRARY: dict[tuple[str, str], Adapter] = {
-    ("transformers.pytorch_utils", "Conv1D"): _conv1d_transposed,
-    **{
-        (path, name): _standardized
-        for path in ("timm.layers.std_conv", "timm.models.layers.std_conv")
-        for name in ("StdConv2d", "StdConv2dSame", "ScaledStdConv2d", "ScaledStdConv2dSame")
-    },
-}
 _TORCH: dict[type, Adapter] = {
     nn.MultiheadAttention: _attention,
     nn.RNNBase: _recurrent,
@@ -139,21 +97,6 @@ _TORCH: dict[type, Adapter] = {
     nn.Linear: _linear,
     nn.Embedding: _embedding,
     nn.EmbeddingBag: _embedding,
-}
-
-# Parents that fuse their children's matrices: (module path, class name) -> {child
-# attribute: row blocks of its weight (an int, or a function of the child)}.
-PARENT_BLOCKS: dict[tuple[str, str], dict[str, int | Callable[[nn.Module], int]]] = {
-    ("timm.models.vision_transformer", "Attention"): {"qkv": 3},
-    ("timm.layers.attention", "Attention"): {"qkv": 3},
-    ("timm.layers.attention", "AttentionRope"): {"qkv": 3},  # None when not fused
-    ("torchvision.models.swin_transformer", "ShiftedWindowAttention"): {"qkv": 3},
-    ("torchvision.models.swin_transformer", "ShiftedWindowAttentionV2"): {"qkv": 3},
-    # q, k, v (self-attention, nf = 3 nx) or k, v (cross-attention, nf = 2 nx); from the
-    # weight (nx, nf), as older Conv1D keep no nx.
-    ("transformers.models.gpt2.modeling_gpt2", "GPT2Attention"): {
-        "c_attn": lambda child: child.weight.shape[1] // child.weight.shape[0]
-    },
 }
 
 
@@ -171,7 +114,7 @@ def adapter_for(module: nn.Module) -> Adapter | None:
         4
     """
     for cls in type(module).__mro__:
-        found = _LIBRARY.get((cls.__module__, cls.__qualname__))
+        found = LIBRARY.get((cls.__module__, cls.__qualname__))
         found = found or _REGISTERED.get(cls) or _TORCH.get(cls)
         if found is not None:
             return found

@@ -67,7 +67,8 @@ def conv_orthogonality_error(
             a dimension of size 1, where the symbol is constant).
 
     Returns:
-        The largest deviation over the grid^s frequencies.
+        The largest deviation over the grid^s frequencies (exact for a kernel with one
+        nonzero tap, whose symbol has the same error at every frequency).
 
     Examples:
         >>> conv = torch.nn.Conv2d(16, 16, 3)
@@ -76,12 +77,17 @@ def conv_orthogonality_error(
         True
     """
     w = weight.detach().to(device="cpu", dtype=torch.float64)
+    size = grid if grid is not None else max(4, 2 * max(w.shape[2:], default=1))
+    taps = w.flatten(0, 1).ne(0).any(0).nonzero()
+    if len(taps) == 1:  # one nonzero tap (a delta kernel): W(w) = W_c e^{-i w.c}, W_c's error
+        w = w[(slice(None), slice(None), *taps[0].tolist())].reshape(*w.shape[:2], 1)
     kernel = tuple(w.shape[2:])
-    size = grid if grid is not None else max(4, 2 * max(kernel, default=1))
     dims = tuple(range(2, w.dim()))
     # Along a dimension of size 1 the symbol is the same at every frequency: one suffices
-    # (a 1x1 conv is a matrix; its full grid cost 6.9 s on one 2048-channel layer).
-    symbol = torch.fft.fftn(w, s=tuple(1 if k == 1 else size for k in kernel), dim=dims)
+    # (a 1x1 conv is a matrix; its full grid cost 6.9 s on one 2048-channel layer). The
+    # kernel is real, so W(-w) is the conjugate of W(w), with the same error: rfftn keeps
+    # half the frequencies of the last dimension.
+    symbol = torch.fft.rfftn(w, s=tuple(1 if k == 1 else size for k in kernel), dim=dims)
     rows = w.shape[0] // groups
     # (groups, frequencies, rows, cols)
     symbol = symbol.reshape(groups, rows, w.shape[1], -1).permute(0, 3, 1, 2)

@@ -7,8 +7,15 @@ layers", on what counts as weight-like).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from .adapters import adapter_for
 from .layers import find_layer_weights, matrix_like
 from .sparse_model import SparseModel, mask_entries
+from .tied_weights import trainable_tensor
 
 __all__ = ["format_summary", "model_density"]
 
@@ -16,7 +23,8 @@ __all__ = ["format_summary", "model_density"]
 def model_density(sparse: SparseModel) -> float:
     """Fraction of nonzero-capable entries over every weight-like parameter of the model:
     the masks' entries, plus every entry of the weights left dense (embeddings, dense
-    layers, unsupported modules). Each tied tensor counts once.
+    layers, unsupported modules). Each tied tensor counts once; biases, norms, position
+    tables and tokens do not count (_weight_like).
 
     Args:
         sparse: what sparsify (or fix_masks) returned.
@@ -36,14 +44,30 @@ def model_density(sparse: SparseModel) -> float:
     masked = {id(layer.parameter): sparse.masks[layer.name] for layer in sparse.layers}
     kept = total = 0
     seen: set[int] = set()
-    for parameter in sparse.model.parameters():  # each tensor once
-        if id(parameter) in seen or not matrix_like(parameter):
+    for parameter in _weight_like(sparse.model):
+        if id(parameter) in seen:  # each tensor once
             continue
         seen.add(id(parameter))
         mask = masked.get(id(parameter))
         kept += parameter.numel() if mask is None else mask_entries(mask)
         total += parameter.numel()
     return kept / total if total else 1.0
+
+
+def _weight_like(model: nn.Module) -> Iterator[Tensor]:
+    """The weights an adapter names (depthwise kernels included), and the matrix-like
+    parameters of modules no adapter knows or that stay dense for a reason; not biases,
+    norms, position tables (an adapter with no weights) or tokens."""
+    for module in model.modules():
+        if isinstance(module, parametrize.ParametrizationList):
+            continue
+        adapter = adapter_for(module)
+        slots = None if adapter is None else adapter(module)
+        if isinstance(slots, list):
+            tensors = (trainable_tensor(module, slot.attr) for slot in slots)
+            yield from (tensor for tensor in tensors if tensor is not None)
+        else:
+            yield from (p for p in module._parameters.values() if matrix_like(p))
 
 
 def format_summary(sparse: SparseModel) -> str:

@@ -4,6 +4,8 @@ adapters recognize by module path and class name without importing the libraries
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from conftest import assert_orthogonal
@@ -127,3 +129,28 @@ def test_register_adapter(monkeypatch):
     assert_orthogonal(model.right.T)
     with pytest.raises(TypeError, match=r"module_type must be an nn\.Module subclass"):
         adapters.register_adapter(int, lambda module: slots)
+
+
+class _WindowAttention(_Attention):
+    """Swin's attention: a fused qkv and a relative-position bias table of its own."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        self.relative_position_bias_table = nn.Parameter(torch.zeros(169, 4))
+
+
+@pytest.mark.parametrize(
+    "path", ["torchvision.models.swin_transformer", "timm.models.swin_transformer"]
+)
+def test_a_position_table_is_neither_left_dense_nor_counted(path):
+    """Before: every torchvision Swin attention was warned as unsupported for its table."""
+    name = "ShiftedWindowAttention" if path.startswith("torchvision") else "WindowAttention"
+    window = library_class(path, name, _WindowAttention)
+    model = nn.Sequential(window(16), nn.Conv2d(8, 8, 3, groups=8))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "sparsify left these modules dense")
+        sparse = eoi_ext.sparsify(model, 0.5, distribution="uniform", exact_density=True)
+    assert [layer.groups for layer in sparse.layers] == [3, 1, 8]  # qkv, proj, depthwise
+    # Every sparse weight counts, the depthwise kernel (8, 1, 3, 3) too (before: not
+    # weight-like, so the model's density fell below the sparse weights'); the table not.
+    assert sparse.model_density == pytest.approx(sparse.density)

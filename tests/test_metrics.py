@@ -123,3 +123,37 @@ def test_pointwise_convs_are_measured_as_matrices(shape):
     assert eoi_ext.metrics.conv_orthogonality_error(weight, grid=4) == pytest.approx(
         expected, rel=1e-12
     )
+
+
+def full_grid_error(weight: torch.Tensor, gain: float, groups: int, size: int) -> float:
+    """The definition, plainly: every frequency of the grid, every group."""
+    w = weight.double()
+    symbol = torch.fft.fftn(w, s=(size,) * (w.dim() - 2), dim=tuple(range(2, w.dim())))
+    worst = 0.0
+    for block in symbol.chunk(groups, dim=0):
+        for index in torch.cartesian_prod(*[torch.arange(size)] * (w.dim() - 2)).reshape(
+            -1, w.dim() - 2
+        ):
+            matrix = block[(slice(None), slice(None), *index.tolist())]
+            if matrix.shape[0] > matrix.shape[1]:
+                matrix = matrix.T
+            gram = matrix @ matrix.conj().T
+            worst = max(worst, float((gram - gain**2 * torch.eye(len(gram))).abs().max()))
+    return worst
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("kernel", [(3, 3), (5,), (3, 2, 3)])
+def test_conv_error_shortcuts_equal_the_full_grid(kernel, groups):
+    """One-tap kernels are read as their matrix, and half the frequencies of the last
+    dimension are skipped (conjugate symmetry): both equal the full grid."""
+    g = torch.Generator().manual_seed(len(kernel) + groups)
+    delta = torch.zeros(12, 8 // groups, *kernel, dtype=torch.float64)
+    eoi_ext.init.sparse_orthogonal_(delta, 0.4, gain=1.5, groups=groups, generator=g)
+    dense = torch.randn(12, 8 // groups, *kernel, dtype=torch.float64, generator=g) / 4
+    for weight in (delta, dense):
+        expected = full_grid_error(weight, 1.5, groups, 6)
+        assert conv_orthogonality_error(weight, 1.5, groups=groups, grid=6) == pytest.approx(
+            expected, rel=1e-10, abs=1e-12
+        )
+    assert conv_orthogonality_error(delta, 1.5, groups=groups) < 1e-12

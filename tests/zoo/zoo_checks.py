@@ -108,7 +108,9 @@ def check_model(
     sparse, messages = sparsify(model, **kwargs)
     assert sparse.masks, "no weight was sparsified"
     assert abs(sparse.density - DENSITY) < 0.01, sparse.density
-    assert 0 < sparse.model_density <= 1
+    # Every sparse weight counts in the model's density, depthwise kernels too (before:
+    # convnext_tiny 0.0897 below its sparse weights' 0.100).
+    assert sparse.density - 1e-9 <= sparse.model_density <= 1
     check_orthogonal(model)
     check_masks(model, sparse)
     train_step(model, inputs)
