@@ -73,10 +73,13 @@ def bias_values(
         bias = None if holder.bias is None else getattr(holder.module, holder.bias)
         if bias is None or holder.bias_name in biases:
             continue
-        if bias_std == 0.0:
-            values = torch.zeros(bias.shape, dtype=torch.float64)
-        else:
-            values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
+        if bias_std == 0.0:  # no draws: this rank's block directly
+            shard = local(bias)
+            biases[holder.bias_name] = torch.zeros_like(
+                shard, memory_format=torch.contiguous_format
+            )
+            continue
+        values = torch.randn(bias.shape, generator=generator, dtype=torch.float64) * bias_std
         rows, _ = local_block(bias)
         values = values if rows is None else values[rows[0] : rows[1]]
         biases[holder.bias_name] = values.to(device=local(bias).device, dtype=bias.dtype)
