@@ -8,6 +8,9 @@ medians over the rounds, ratios to the dense model in the same run:
   Adam and with SGD + momentum, flush-denormal on. "dense" is the same model with the
   same (sparse) values and no mask, "hooks" the default masking, "parametrize" the
   parametrization;
+- Adam's step alone on 200 tensors of 256 x 256 whose gradients are dense or 90% exact
+  zeros (no masking at all): torch's CPU sqrt of an exact zero is slow here, so any
+  correctly masked model pays it in Adam (docs/masking.md, "The mask tax, measured");
 - sparsify of the 1000-layer, 128-wide MLP (dense ends, 0.125) under each masking,
   against sparse_orthogonal_batch of its inner layers (building the weights alone).
 
@@ -74,6 +77,26 @@ def step_medians(
     return {variant: statistics.median(seconds) for variant, seconds in times.items()}
 
 
+def adam_medians(rounds: int, count: int = 200) -> dict:
+    """Adam steps on the same parameters, gradients dense or zero outside a 10% mask."""
+    g = torch.Generator().manual_seed(0)
+    runs = {}
+    for case, fraction in (("dense grads", 1.0), ("90% zero grads", 0.1)):
+        params = [nn.Parameter(torch.randn(256, 256, generator=g) / 16) for _ in range(count)]
+        masks = [torch.rand(256, 256, generator=g) < fraction for _ in range(count)]
+        runs[case] = (params, masks, torch.optim.Adam(params, lr=1e-4))
+    times: dict[str, list[float]] = {case: [] for case in runs}
+    for index in range(rounds + 1):
+        for case, (params, masks, opt) in runs.items():
+            for parameter, mask in zip(params, masks, strict=True):
+                parameter.grad = torch.randn(256, 256, generator=g).mul_(mask) / 1000
+            start = time.perf_counter()
+            opt.step()
+            if index:
+                times[case].append(time.perf_counter() - start)
+    return {case: statistics.median(seconds) for case, seconds in times.items()}
+
+
 def sparsify_medians(layers: int, rounds: int) -> dict:
     times: dict[str, list[float]] = {"hooks": [], "parametrize": [], "weights": []}
     for _ in range(rounds):
@@ -114,6 +137,12 @@ def main() -> None:
                 f"{v} {medians[v] * 1e3:7.2f} ms ({ratios[v]:.3f}x)" for v in VARIANTS
             )
             print(f"  {name:4} {optimizer:5} {cells}")
+    medians = adam_medians(rounds)
+    report["adam_step"] = medians
+    base = medians["dense grads"]
+    print("Adam step alone (200 tensors of 256 x 256, ratio to dense gradients)")
+    for case, seconds in medians.items():
+        print(f"  {case:15} {seconds * 1e3:8.2f} ms ({seconds / base:.2f}x)")
     medians = sparsify_medians(layers, max(3, rounds // 4))
     report["sparsify"] = {"layers": layers, "seconds": medians}
     print(f"sparsify of the {layers}-layer MLP (ratio to building its weights)")

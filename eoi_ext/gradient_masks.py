@@ -17,8 +17,9 @@ zero outside its mask, and keeps it so without touching the forward pass:
   ones), a global step post-hook multiplies its masked weights by their masks.
 
 The parametrization ("parametrize", eoi_ext.sparse_model.FixedMask) recomputes
-``original * mask`` in every forward and its backward: 1.16x a dense step of a 200-layer
-MLP here, against 1.04x for these hooks (benchmarks/mask_tax.py).
+``original * mask`` in every forward and its backward: 1.13x a dense SGD step of a
+200-layer MLP here, against 1.05x for these hooks (benchmarks/RESULTS.md, "Real models
+and masks without the tax").
 """
 
 from __future__ import annotations
