@@ -112,6 +112,12 @@ def _check_holder(holder: Holder) -> None:
             f"{holder.name} is parametrized by {kinds} (torch.nn.utils.parametrize): call "
             f"parametrize.remove_parametrizations(module, {attr!r}) first"
         )
+    if f"{attr}_orig" in module._parameters and f"{attr}_u" in module._buffers:
+        raise ValueError(
+            f"{holder.name} is computed by torch.nn.utils.spectral_norm from {attr}_orig (its "
+            "forward rescales the weight): call torch.nn.utils.remove_spectral_norm(module, "
+            f"{attr!r}) first"
+        )
     if f"{attr}_orig" in module._parameters:
         raise ValueError(
             f"{holder.name} is pruned by torch.nn.utils.prune (it holds {attr}_orig and "

@@ -122,6 +122,10 @@ def pruned(net: nn.Module) -> None:
     prune.l1_unstructured(net[2], "weight", 0.5)
 
 
+def old_spectral_norm(net: nn.Module) -> None:
+    torch.nn.utils.spectral_norm(net[2])
+
+
 def parametrized(net: nn.Module) -> None:
     torch.nn.utils.parametrizations.orthogonal(net[2])
 
@@ -132,6 +136,7 @@ BAD_LAST_LAYERS = [
     (inference_tensor, ValueError, r"2\.weight was created in torch\.inference_mode"),
     (integer_bias, TypeError, r"2\.bias must be floating point"),
     (pruned, ValueError, r"2\.weight is pruned by torch\.nn\.utils\.prune"),
+    (old_spectral_norm, ValueError, r"2\.weight is computed by torch\.nn\.utils\.spectral_norm"),
     (parametrized, ValueError, r"2\.weight is parametrized by _Orthogonal"),
 ]
 
