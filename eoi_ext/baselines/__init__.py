@@ -10,9 +10,12 @@ weights of one shape whose rows form `groups` blocks (conv groups, RNN gates, q/
 - approximate_isometry ("ai", Lee et al., ICLR 2020): given masks, gradient descent
   towards orthogonality per block, from random_sparse.
 - svd_isometry ("svd_ai"): alternate the polar factor and the mask.
+And one dense builder, the published code's base for CNNs: conv_orthogonal (Xiao et al.
+2018, Algorithm 1), kernels (count, *shape) orthogonal on periodic signals.
 The published EOI algorithm itself is eoi_ext.reference.
 """
 
+from .conv_orthogonal import conv_orthogonal
 from .isometry import AI_STEPS, SVD_ITERATIONS, approximate_isometry, isometry_errors, svd_isometry
 from .orthogonal_masked import orthogonal_masked
 from .random_sparse import check_builder, fan_in, random_masks, random_sparse
@@ -22,6 +25,7 @@ __all__ = [
     "SVD_ITERATIONS",
     "approximate_isometry",
     "check_builder",
+    "conv_orthogonal",
     "fan_in",
     "isometry_errors",
     "orthogonal_masked",
