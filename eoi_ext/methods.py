@@ -102,6 +102,16 @@ def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> t
     return w, m, errors
 
 
+def _ai_published(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
+    """The published AI: from the masked orthogonal weights, in float64 until the end."""
+    w, m = _orthogonal_masked(spec, count, generator, None, torch.float64, "cpu")
+    steps = baselines.PUBLISHED_AI_ITERATIONS if iterations is None else iterations
+    w, errors = baselines.published_isometry(
+        w, m, gain=spec.gain, groups=spec.groups, iterations=steps
+    )
+    return w.to(device=device, dtype=dtype), m.to(device), errors
+
+
 def _svd_ai(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
     w, m = _random(spec, count, generator, None, dtype, device)
     rounds = baselines.SVD_ITERATIONS if iterations is None else iterations
@@ -114,5 +124,6 @@ METHODS: dict[str, Method] = {
     "random": _whole_then_block(_random),
     "orthogonal_masked": _whole_then_block(_orthogonal_masked),
     "ai": _whole_then_block(_ai),
+    "ai_published": _whole_then_block(_ai_published),
     "svd_ai": _whole_then_block(_svd_ai),
 }

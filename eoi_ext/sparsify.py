@@ -90,13 +90,14 @@ def sparsify(
         distribution: "uniform", "er", "erk", "uniform_dense_ends", or
             {parameter name: mask} to reuse existing masks' densities
             (eoi_ext.layer_densities).
-        method: "eoi", or a baseline: "random", "orthogonal_masked", "ai", "svd_ai"
-            (eoi_ext.baselines).
+        method: "eoi", or a baseline: "random", "orthogonal_masked", "ai",
+            "ai_published", "svd_ai" (eoi_ext.baselines).
         gain: scale of every weight (for example 1.0247 for deep tanh networks).
         bias_std: biases become normal(0, bias_std); zeros with 0.
         conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_).
         exact_density: EOI masks hold exactly round(density_l * numel) entries.
-        iterations: gradient steps of "ai" (default 100) / projections of "svd_ai" (10).
+        iterations: gradient steps of "ai" (default 100) and "ai_published" (1000),
+            projections of "svd_ai" (10).
         blocks: {module name pattern: row blocks}, e.g. {"*.qkv": 3} for a fused q/k/v
             Linear the adapters do not already split (eoi_ext.layers.find_layer_weights).
         embeddings: also sparsify nn.Embedding weights and the layers tied to them.
