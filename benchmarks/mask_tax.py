@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 import eoi_ext
-from eoi_ext.lab.models import deep_mlp
+from eoi_ext.models import deep_mlp
 
 VARIANTS = ("dense", "hooks", "parametrize")
 

@@ -9,7 +9,7 @@ The library needs only torch and numpy. The experiment lab (the `eoi` command, d
 training, benchmarks) is eoi_ext.lab, with the extra ``pip install "eoi_ext[lab]"``.
 """
 
-from . import baselines, givens, init, layers, metrics
+from . import baselines, givens, init, layers, metrics, models
 from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
 from .mask_keys import masks_in
@@ -34,6 +34,7 @@ __all__ = [
     "load_sparse",
     "masks_in",
     "metrics",
+    "models",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",
     "sparsify",

@@ -69,7 +69,7 @@ def trainable_tensor(module: nn.Module, attr: str) -> Tensor | None:
         True
     """
     # module._parameters and ._modules directly: nn.Module.__getattr__ is slow, and this
-    # runs for every parameter of a model (the 1000-layer MLP of eoi_ext.lab.models).
+    # runs for every parameter of a model (the 1000-layer MLP of eoi_ext.models).
     tensor = module._parameters.get(attr)
     if tensor is not None:
         return tensor

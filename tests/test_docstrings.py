@@ -17,7 +17,7 @@ import eoi_ext
 
 # The modules whose names users call: the package and its public submodules.
 PUBLIC = ["eoi_ext", "eoi_ext.init", "eoi_ext.givens", "eoi_ext.layers", "eoi_ext.metrics",
-          "eoi_ext.baselines", "eoi_ext.reference"]  # fmt: skip
+          "eoi_ext.baselines", "eoi_ext.reference", "eoi_ext.models"]  # fmt: skip
 MODULES = sorted(
     info.name
     for info in pkgutil.walk_packages(eoi_ext.__path__, "eoi_ext.")

@@ -1,4 +1,4 @@
-"""eoi_ext.metrics and the lab's models (eoi_ext.lab.models)."""
+"""eoi_ext.metrics and the paper's networks (eoi_ext.models)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 import eoi_ext
-from eoi_ext.lab.models import deep_mlp, vanilla_cnn
 from eoi_ext.metrics import (
     conv_orthogonality_error,
     jacobian_singular_values,
@@ -16,6 +15,7 @@ from eoi_ext.metrics import (
     orthogonality_error,
     orthogonality_errors,
 )
+from eoi_ext.models import deep_mlp, vanilla_cnn
 
 
 def generator(seed: int = 0) -> torch.Generator:

@@ -15,9 +15,9 @@ from torch.nn.utils import parametrize
 import eoi_ext
 from eoi_ext import sparsify
 from eoi_ext.init import sparse_orthogonal_
-from eoi_ext.lab.models import deep_mlp
 from eoi_ext.methods import METHODS
 from eoi_ext.metrics import orthogonality_errors
+from eoi_ext.models import deep_mlp
 from eoi_ext.sparse_model import MASKINGS, FixedMask
 
 

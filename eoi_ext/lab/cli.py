@@ -42,9 +42,9 @@ NEEDS_EXTRA = ("demo", "train", "bench")
 def build_parser() -> argparse.ArgumentParser:
     from ..densities import DISTRIBUTIONS
     from ..methods import METHODS
+    from ..models import ACTIVATIONS
     from .data import DATASETS
     from .experiment import MODELS, ExperimentConfig
-    from .models import ACTIVATIONS
 
     parser = argparse.ArgumentParser(
         prog="eoi", description="Exact Orthogonal Initialization of sparse networks."

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import torch
 
 from ..metrics import jacobian_singular_values, orthogonality_errors
+from ..models import deep_mlp
 from ..sparsify import sparsify
 from .data import load_digits
-from .models import deep_mlp
 from .output import pyplot, save_figure
 from .training import TrainingResult, train
 

@@ -10,9 +10,9 @@ from typing import Any
 import torch
 
 from ..metrics import jacobian_singular_values, orthogonality_errors
+from ..models import deep_mlp, vanilla_cnn
 from ..sparsify import sparsify
 from .data import Dataset, load_dataset
-from .models import deep_mlp, vanilla_cnn
 from .training import train
 
 __all__ = ["MODELS", "ExperimentConfig", "run_experiment"]

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ...backends import use_python_backend
 from ...layers import find_layer_weights
 from ...metrics import layer_orthogonality_error, orthogonality_error
-from ..models import deep_mlp, vanilla_cnn
+from ...models import deep_mlp, vanilla_cnn
 
 __all__ = [
     "ERROR_SAMPLE_ROWS",
