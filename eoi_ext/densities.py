@@ -12,7 +12,7 @@ from .layers import LayerWeight, require_layer_weights
 
 __all__ = ["DISTRIBUTIONS", "densities_of", "layer_densities"]
 
-DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends")
+DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends", "uni_skip")
 
 
 def layer_densities(
@@ -33,7 +33,14 @@ def layer_densities(
             "er" / "erk": Erdos-Renyi(-Kernel): density_l proportional to
                 (sum of dims) / (product of dims) of the weight, only the two channel
                 dims for "er"; layers that would exceed 1 are dense and the rest rescaled.
-            "uniform_dense_ends": the first and last weight dense, the others uniform.
+                Conv weights are scored on their shape (c_out, c_in / groups, *kernel)
+                as published; RNN gates and q/k/v per block. (The published code's "er"
+                is this "erk".)
+            "uniform_dense_ends": the first and last weight dense, the others at the
+                density that makes the total D.
+            "uni_skip": the published uniform_skip_first_last: every non-square 2-D
+                weight and every conv with 3 input channels dense, the others *at* D
+                (the total is then above D).
             a mapping {parameter name: bool mask}: each layer's density is its mask's
                 (for example masks from SNIP, GraSP or SynFlow); layers without a mask
                 are dense.
@@ -85,13 +92,22 @@ def densities_of(
         return dict.fromkeys(sizes, density)
     if distribution == "uniform_dense_ends":
         return _dense_ends(layers, sizes, density)
+    if distribution == "uni_skip":
+        return {layer.name: 1.0 if _skipped(layer.shape) else density for layer in layers}
     scores = {layer.name: _score(layer, channels_only=distribution == "er") for layer in layers}
     return _scaled(sizes, scores, density)
 
 
+def _skipped(shape: tuple[int, ...]) -> bool:
+    """The published uni_skip's dense layers: a non-square matrix (the first and last
+    Linear of its networks) or a 2-D conv on 3 input channels (the first conv)."""
+    return (len(shape) == 2 and shape[0] != shape[1]) or (len(shape) == 4 and shape[1] == 3)
+
+
 def _score(layer: LayerWeight, channels_only: bool) -> float:
     rows, cols, *kernel = layer.shape
-    rows //= layer.groups
+    if layer.kind != "conv":  # gates and q/k/v: each block its own matrix
+        rows //= layer.groups
     dims = [rows, cols] if channels_only else [rows, cols, *kernel]
     return sum(dims) / math.prod(dims)
 
@@ -105,10 +121,12 @@ def _scaled(sizes: dict[str, int], scores: dict[str, float], density: float) -> 
         budget = target - sum(sizes[name] for name in dense)
         weighted = sum(scores[name] * sizes[name] for name in free)
         eps = budget / weighted if weighted > 0 else math.inf
-        over = [name for name in free if eps * scores[name] > 1.0]
-        if not over:
+        top = max((scores[name] for name in free), default=0.0)
+        if eps * top <= 1.0:
             break
-        dense.update(over)
+        # The highest-scoring layers become dense and eps is solved again, a round at a
+        # time, as the published ERK does (tests/test_published_densities.py).
+        dense.update(name for name in free if scores[name] == top)
     return {name: 1.0 if name in dense else eps * scores[name] for name in sizes}
 
 
