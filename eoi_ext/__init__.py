@@ -9,7 +9,7 @@ The library needs only torch and numpy. The experiment lab (the `eoi` command, d
 training, benchmarks) is eoi_ext.lab, with the extra ``pip install "eoi_ext[lab]"``.
 """
 
-from . import baselines, givens, init, layers, metrics, models
+from . import baselines, givens, init, layers, mask_sources, metrics, models
 from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
 from .mask_keys import masks_in
@@ -32,6 +32,7 @@ __all__ = [
     "layer_densities",
     "layers",
     "load_sparse",
+    "mask_sources",
     "masks_in",
     "metrics",
     "models",

@@ -1,0 +1,11 @@
+"""Mask sources: pruning-at-initialization scores that choose a model's masks, on which
+the paper builds its {base, AI, EOI} variants (issue 14). Each returns {weight name: bool
+mask} for the weights eoi_ext.layers finds; sparsify(model, None, distribution=masks)
+then gives EOI each layer's realized density.
+
+- snip_masks: SNIP (Lee, Ajanthan and Torr, ICLR 2019), one-batch connection saliency.
+"""
+
+from .snip import snip_masks
+
+__all__ = ["snip_masks"]
