@@ -4,8 +4,10 @@ mask} for the weights eoi_ext.layers finds; sparsify(model, None, distribution=m
 then gives EOI each layer's realized density.
 
 - snip_masks: SNIP (Lee, Ajanthan and Torr, ICLR 2019), one-batch connection saliency.
+- synflow_masks: SynFlow (Tanaka et al., NeurIPS 2020), data-free, iterative, global.
 """
 
 from .snip import snip_masks
+from .synflow import SYNFLOW_ROUNDS, synflow_masks
 
-__all__ = ["snip_masks"]
+__all__ = ["SYNFLOW_ROUNDS", "snip_masks", "synflow_masks"]
