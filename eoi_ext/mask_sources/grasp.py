@@ -6,14 +6,12 @@ GraSP_v2; Wang, Zhang and Grosse, ICLR 2020): with logits divided by a temperatu
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_density, check_model
-from ..layers import require_layer_weights
+from .scoring_copy import scoring_copy
 
 __all__ = ["GRASP_TEMPERATURE", "grasp_masks"]
 
@@ -50,11 +48,7 @@ def grasp_masks(
         >>> sum(int(m.sum()) for m in masks.values())  # 25% of 192 entries
         48
     """
-    check_model(model)
-    density = check_density(density)
-    twin = copy.deepcopy(model)
-    layers, _ = require_layer_weights(twin)
-    weights = [layer.parameter for layer in layers]
+    density, twin, layers, weights = scoring_copy(model, density)
     for weight in weights:
         weight.grad = None
     stopped: Tensor | int = 0

@@ -10,14 +10,12 @@ scored as it runs (tests/test_snip.py's reimplementation pads like the model).""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_density, check_model
-from ..layers import require_layer_weights
+from .scoring_copy import saliencies, scoring_copy
 
 __all__ = ["snip_masks"]
 
@@ -53,17 +51,9 @@ def snip_masks(
         >>> sum(int(m.sum()) for m in masks.values())  # 25% of 192 entries
         48
     """
-    check_model(model)
-    density = check_density(density)
-    twin = copy.deepcopy(model)
-    layers, _ = require_layer_weights(twin)
-    weights = [layer.parameter for layer in layers]
+    density, twin, layers, weights = scoring_copy(model, density)
     loss = loss_fn(twin(inputs), targets)
-    grads = torch.autograd.grad(loss, weights, allow_unused=True)
-    scores = [
-        (torch.zeros_like(w) if g is None else g * w).detach().abs()
-        for g, w in zip(grads, weights, strict=True)
-    ]
+    scores = saliencies(torch.autograd.grad(loss, weights, allow_unused=True), weights)
     norm = sum(score.sum() for score in scores)
     flat = torch.cat([score.flatten() for score in scores]) / norm
     keep = int(flat.numel() * density)

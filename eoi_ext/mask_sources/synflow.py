@@ -7,13 +7,11 @@ again (Tanaka et al., NeurIPS 2020)."""
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_density, check_model, check_size
-from ..layers import require_layer_weights
+from ..checks import check_size
+from .scoring_copy import saliencies, scoring_copy
 
 __all__ = ["SYNFLOW_ROUNDS", "synflow_masks"]
 
@@ -47,12 +45,9 @@ def synflow_masks(
         >>> sum(int(m.sum()) for m in masks.values())  # 25% of 192 entries
         48
     """
-    check_model(model)
-    density = check_density(density)
     rounds = check_size(rounds, "rounds")
-    twin = copy.deepcopy(model).eval()
-    layers, _ = require_layer_weights(twin)
-    weights = [layer.parameter for layer in layers]
+    density, twin, layers, weights = scoring_copy(model, density)
+    twin.eval()
     masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
     with torch.no_grad():
         for tensor in twin.state_dict().values():  # the published linearize
@@ -61,10 +56,7 @@ def synflow_masks(
     ones = torch.ones(1, *input_shape, dtype=dtype, device=weights[0].device)
     for index in range(rounds):
         grads = torch.autograd.grad(twin(ones).sum(), weights, allow_unused=True)
-        scores = [
-            (torch.zeros_like(w) if g is None else g * w).detach().abs()
-            for g, w in zip(grads, weights, strict=True)
-        ]
+        scores = saliencies(grads, weights)
         keep = density ** ((index + 1) / rounds)
         flat = torch.cat([score.flatten() for score in scores])
         prune = int((1.0 - keep) * flat.numel())
