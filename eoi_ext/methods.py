@@ -3,7 +3,9 @@
 Every method builds the weights and masks of same-shape weights in one call, each
 weight whole or only a block of it (a rank's shard): EOI builds just the block
 (eoi_ext.build); a baseline draws every weight whole, exactly as in one process, and
-keeps the block. Adding a method is one function and one entry in :data:`METHODS`.
+keeps the block. Given masks (sparsify's mapping of masks, e.g. from SNIP) set EOI's
+densities and are kept, positions and all, by the baselines that take a mask. Adding a
+method is one function and one entry in :data:`METHODS`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from . import baselines
 from .build import build
 from .spec import Block, WeightSpec
 
-__all__ = ["METHODS", "Built", "Method"]
+__all__ = ["KEEPS_MASKS", "MASKS_MODEL_VALUES", "METHODS", "Built", "Method"]
 
 
 @dataclass
@@ -38,10 +40,12 @@ Method = Callable[..., Built]
 def _eoi(
     spec: WeightSpec, blocks: Sequence[Block], *, generator: torch.Generator | None,
     dtype: torch.dtype, device: torch.device, iterations: int | None,
+    masks: Tensor | None, start: Tensor | None,
 ) -> Built:  # fmt: skip
     """Consecutive weights with the same block are built in one call: consecutive seed
-    draws equal one batched draw, so the result does not depend on the grouping."""
-    weights, masks = [], []
+    draws equal one batched draw, so the result does not depend on the grouping. Given
+    masks only set the density (sparsify takes it from them): EOI samples its own."""
+    weights, built_masks = [], []
     for (rows, cols), run in itertools.groupby(blocks):
         count = len(list(run))
         w, m = build(
@@ -49,8 +53,8 @@ def _eoi(
             dtype=dtype, device=device,
         )  # fmt: skip
         weights += list(w)
-        masks += [mask.clone() for mask in m]  # each its own buffer, not a view of the batch
-    return Built(weights, masks)
+        built_masks += [mask.clone() for mask in m]  # each its own buffer, not a batch view
+    return Built(weights, built_masks)
 
 
 Draw = Callable[..., tuple[Tensor, ...]]
@@ -60,8 +64,10 @@ def _whole_then_block(draw: Draw) -> Method:
     def method(
         spec: WeightSpec, blocks: Sequence[Block], *, generator: torch.Generator | None,
         dtype: torch.dtype, device: torch.device, iterations: int | None,
+        masks: Tensor | None, start: Tensor | None,
     ) -> Built:  # fmt: skip
-        w, m, *errors = draw(spec, len(blocks), generator, iterations, dtype, device)
+        given = masks if start is None else (masks, start)
+        w, m, *errors = draw(spec, len(blocks), generator, iterations, dtype, device, given)
         cut = [_cut(b, block) for b, block in enumerate(blocks)]
         return Built(
             [w[index] for index in cut],
@@ -78,33 +84,29 @@ def _cut(index: int, block: Block) -> tuple[int | slice, ...]:
     return (index, slice(*(rows or (None, None))), slice(*(cols or (None, None))))
 
 
-# The baselines' draws: (weights, masks[, errors]) of `count` whole weights.
-def _random(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
+# The baselines' draws: (weights, masks[, errors]) of `count` whole weights, keeping
+# `masks` ((count, *shape), a mask source's) where given; "base" and "ai" get
+# (masks, the model's weights) then, and mask those values.
+def _random(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
     return baselines.random_sparse(
-        spec.shape, spec.density, gain=spec.gain, count=count, generator=generator,
-        dtype=dtype, device=device,
-    )  # fmt: skip
-
-
-def _orthogonal_masked(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
-    return baselines.orthogonal_masked(
-        spec.shape, spec.density, gain=spec.gain, groups=spec.groups, count=count,
+        spec.shape, spec.density, gain=spec.gain, count=count, masks=masks,
         generator=generator, dtype=dtype, device=device,
     )  # fmt: skip
 
 
-def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
-    w, m = _random(spec, count, generator, None, dtype, device)
-    steps = baselines.AI_STEPS if iterations is None else iterations
-    w, errors = baselines.approximate_isometry(
-        w, m, gain=spec.gain, groups=spec.groups, steps=steps
-    )
-    return w, m, errors
+def _base(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+    if isinstance(masks, tuple):  # a mask source scored these values: mask them, as published
+        masks, start = masks
+        return (start * masks).to(device=device, dtype=dtype), masks.to(device)
+    return baselines.orthogonal_base(
+        spec.shape, spec.density, gain=spec.gain, groups=spec.groups, count=count,
+        masks=masks, generator=generator, dtype=dtype, device=device,
+    )  # fmt: skip
 
 
-def _ai_published(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
-    """The published AI: from the masked orthogonal weights, in float64 until the end."""
-    w, m = _orthogonal_masked(spec, count, generator, None, torch.float64, "cpu")
+def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+    """The published AI: from the paper's base, in float64 until the end."""
+    w, m = _base(spec, count, generator, None, torch.float64, "cpu", masks)
     steps = baselines.PUBLISHED_AI_ITERATIONS if iterations is None else iterations
     w, errors = baselines.published_isometry(
         w, m, gain=spec.gain, groups=spec.groups, iterations=steps
@@ -112,18 +114,51 @@ def _ai_published(spec: WeightSpec, count: int, generator, iterations, dtype, de
     return w.to(device=device, dtype=dtype), m.to(device), errors
 
 
-def _svd_ai(spec: WeightSpec, count: int, generator, iterations, dtype, device) -> tuple:
-    w, m = _random(spec, count, generator, None, dtype, device)
+def _ai_kaiming(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+    w, m = _random(spec, count, generator, None, dtype, device, masks)
+    steps = baselines.AI_STEPS if iterations is None else iterations
+    w, errors = baselines.approximate_isometry(
+        w, m, gain=spec.gain, groups=spec.groups, steps=steps
+    )
+    return w, m, errors
+
+
+def _svd_ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+    w, m = _random(spec, count, generator, None, dtype, device, masks)
     rounds = baselines.SVD_ITERATIONS if iterations is None else iterations
     w, errors = baselines.svd_isometry(w, m, gain=spec.gain, groups=spec.groups, iterations=rounds)
     return w, m, errors
 
 
+def _sao(relu: bool) -> Draw:
+    def draw(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+        """SAO's own masks at each layer's density (a given mask's realized density, as
+        for EOI), which must be a reachable degree: the error names the layers."""
+        try:
+            return baselines.sao(
+                spec.shape, spec.density, gain=spec.gain, groups=spec.groups, count=count,
+                relu=relu, generator=generator, dtype=dtype, device=device,
+            )  # fmt: skip
+        except ValueError as error:
+            raise ValueError(f"{spec.label}: {error}") from None
+
+    return draw
+
+
 METHODS: dict[str, Method] = {
     "eoi": _eoi,
-    "random": _whole_then_block(_random),
-    "orthogonal_masked": _whole_then_block(_orthogonal_masked),
+    "base": _whole_then_block(_base),
     "ai": _whole_then_block(_ai),
-    "ai_published": _whole_then_block(_ai_published),
+    "random": _whole_then_block(_random),
+    "ai_kaiming": _whole_then_block(_ai_kaiming),
     "svd_ai": _whole_then_block(_svd_ai),
+    "sao": _whole_then_block(_sao(relu=False)),
+    "sao_relu": _whole_then_block(_sao(relu=True)),
 }
+
+KEEPS_MASKS = frozenset({"base", "ai", "random", "ai_kaiming", "svd_ai"})
+"""Methods that keep given masks' positions; the others (EOI) take only their densities."""
+
+MASKS_MODEL_VALUES = frozenset({"base", "ai"})
+"""Methods that, given masks, start from the model's own weights: the mask source scored
+the dense init, and the published base is that init masked (docs/algorithm.md)."""

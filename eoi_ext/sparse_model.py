@@ -86,7 +86,7 @@ class SparseModel:
             supported layer's name (its ties, in `layers`, share the mask).
         densities: {parameter name: target density} from the distribution.
         method: the initialization method.
-        info: per-method details: for "ai", "ai_published" and "svd_ai", {"isometry_error":
+        info: per-method details: for "ai", "ai_kaiming" and "svd_ai", {"isometry_error":
             {name: error reached}}.
         hooks: {parameter name: its hook handles} under hooks masking.
         masking: "hooks" or "parametrize" (docs/masking.md).

@@ -8,7 +8,6 @@ unfixes them, leaving the masked weights as plain parameters.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 
 import torch
@@ -29,17 +28,15 @@ from .checks import (
 from .densities import DISTRIBUTIONS, densities_of
 from .forked import single_threaded_if_forked
 from .layer_checks import check_layer
-from .layer_values import bias_values, layer_values
+from .layer_values import bias_values, check_whole, layer_values
 from .layers import SUPPORTED, require_layer_weights
 from .methods import METHODS
 from .model_changes import change_model
 from .sharding import check_same_draws, fsdp_parameters
 from .sparse_model import MASKINGS, SparseModel
-from .user_warnings import caller_stacklevel
+from .user_warnings import warn_left_dense
 
 __all__ = ["sparsify"]
-
-_LISTED = 8  # modules named in the "left dense" warning; the rest are counted
 
 
 def sparsify(
@@ -87,17 +84,23 @@ def sparsify(
     Args:
         model: the network, changed in place.
         density: overall density in (0, 1] (None with a mapping of masks).
-        distribution: "uniform", "er", "erk", "uniform_dense_ends", or
-            {parameter name: mask} to reuse existing masks' densities
-            (eoi_ext.layer_densities).
-        method: "eoi", or a baseline: "random", "orthogonal_masked", "ai",
-            "ai_published", "svd_ai" (eoi_ext.baselines).
+        distribution: "uniform", "er", "erk", "uniform_dense_ends", "uni_skip", or
+            {parameter name: mask}, e.g. from eoi_ext.mask_sources (SNIP, GraSP,
+            SynFlow): EOI takes each layer's density from its mask, the baselines that
+            take a mask keep its positions, and "base" and "ai" the model's values
+            there, the init the masks were scored on (eoi_ext.methods).
+        method: "eoi", or a baseline (eoi_ext.baselines; docs/algorithm.md): "base"
+            (the paper's: dense orthogonal / conv_orthogonal, masked, not rescaled),
+            "ai" (the published approximate isometry, from base), "random" (scaled
+            Kaiming), "ai_kaiming" (approximate isometry from random), "svd_ai",
+            "sao" / "sao_relu" (Ramanujan masks; as published with "uni_skip" and
+            density degree / width).
         gain: scale of every weight (for example 1.0247 for deep tanh networks).
         bias_std: biases become normal(0, bias_std); zeros with 0.
         conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_).
         exact_density: EOI masks hold exactly round(density_l * numel) entries.
-        iterations: gradient steps of "ai" (default 100) and "ai_published" (1000),
-            projections of "svd_ai" (10).
+        iterations: steps of "ai" (default 1000) and "ai_kaiming" (100), projections
+            of "svd_ai" (10).
         blocks: {module name pattern: row blocks}, e.g. {"*.qkv": 3} for a fused q/k/v
             Linear the adapters do not already split (eoi_ext.layers.find_layer_weights).
         embeddings: also sparsify nn.Embedding weights and the layers tied to them.
@@ -142,6 +145,8 @@ def sparsify(
         check_layer(layer, fsdp, masking)
         check_gain_fits(gain, layer.parameter.dtype)
     densities = densities_of(layers, density, distribution)
+    given = distribution if isinstance(distribution, Mapping) else None
+    check_whole(given, method, layers)
     if check_ranks:
         arguments = (
             method, gain, bias_std, conv_mode, exact_density, iterations, masking,
@@ -149,23 +154,15 @@ def sparsify(
         )  # fmt: skip
         tensors = [t for layer in layers for t in (layer.parameter, layer.bias_parameter)]
         check_same_draws([t for t in tensors if t is not None], generator, arguments)
-    unsupported = [entry for entry in unsupported if not entry.by_choice]
-    if unsupported:  # before any change: a warning turned into an error changes nothing
-        shown = ", ".join(unsupported[:_LISTED]) + (
-            f" and {len(unsupported) - _LISTED} more" if len(unsupported) > _LISTED else ""
-        )
-        warnings.warn(
-            f"sparsify left these modules dense (unsupported types; supported: {SUPPORTED}): "
-            + shown,
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
+    # Before any change: a warning turned into an error changes nothing.
+    warn_left_dense([entry for entry in unsupported if not entry.by_choice], SUPPORTED)
 
     # Compute everything, then change the model: all of it or, on any error, none.
     with single_threaded_if_forked():
         built = layer_values(
-            layers, densities, method, gain, conv_mode, exact_density, iterations, generator
-        )
+            layers, densities, method, gain, conv_mode, exact_density, iterations, generator,
+            given,
+        )  # fmt: skip
         biases = bias_values(layers, bias_std, generator)
         masks, hooks = change_model(layers, built, biases, masking)
     errors = {name: error for name, (_, _, error) in built.items() if error is not None}

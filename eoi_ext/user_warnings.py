@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 import warnings
 
-__all__ = ["caller_stacklevel", "warn_if_unreachable"]
+__all__ = ["caller_stacklevel", "warn_if_unreachable", "warn_left_dense"]
+
+_LISTED = 8  # modules named in the "left dense" warning; the rest are counted
 
 
 def caller_stacklevel() -> int:
@@ -42,3 +44,17 @@ def warn_if_unreachable(density: float, rows: int, cols: int, label: str = "") -
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+def warn_left_dense(unsupported: list[str], supported: str) -> None:
+    """Names (the first few of) the modules with weights sparsify does not support."""
+    if not unsupported:
+        return
+    shown = ", ".join(unsupported[:_LISTED]) + (
+        f" and {len(unsupported) - _LISTED} more" if len(unsupported) > _LISTED else ""
+    )
+    warnings.warn(
+        f"sparsify left these modules dense (unsupported types; supported: {supported}): " + shown,
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )

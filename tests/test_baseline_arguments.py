@@ -9,7 +9,7 @@ import torch
 
 from eoi_ext import baselines
 
-BUILDERS = [baselines.random_sparse, baselines.orthogonal_masked]
+BUILDERS = [baselines.random_sparse, baselines.orthogonal_base]
 
 BAD_BUILDS = [
     ({"shape": (16,)}, ValueError, "shape must be 2 to 5 positive integers"),
@@ -35,9 +35,9 @@ def test_builders_name_the_bad_argument(builder, overrides, error, message):
         builder(shape, density, **arguments)
 
 
-def test_orthogonal_masked_groups_must_divide_the_rows():
+def test_orthogonal_base_groups_must_divide_the_rows():
     with pytest.raises(ValueError, match="groups must divide the weight's first dimension"):
-        baselines.orthogonal_masked((16, 16), 0.5, groups=3)
+        baselines.orthogonal_base((16, 16), 0.5, groups=3)
 
 
 @pytest.mark.parametrize("refine", [baselines.approximate_isometry, baselines.svd_isometry])

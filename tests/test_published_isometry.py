@@ -1,4 +1,4 @@
-"""ai_published (issue 14): approximate isometry as the published EOI code runs it
+"""ai, the published AI (issue 14): approximate isometry as the published EOI code runs it
 (sparselearning/weight_preprocesser.py, ApproximateIsometryPreprocesser), against a plain
 reimplementation of that code: torch.norm of (M*W)(M*W)^T - sigma^2 I on the smaller
 side, summed over the weights, torch.optim.SGD at 0.1, the mask kept; float64."""
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import eoi_ext
-from eoi_ext.baselines import isometry_errors, orthogonal_masked, published_isometry
+from eoi_ext.baselines import isometry_errors, orthogonal_base, published_isometry
 
 
 def published_ai(weights: list[torch.Tensor], masks: list[torch.Tensor], sigma: float, iters: int):
@@ -32,7 +32,7 @@ def published_ai(weights: list[torch.Tensor], masks: list[torch.Tensor], sigma: 
 @pytest.mark.parametrize("shape", [(24, 24), (16, 40), (40, 16), (12, 6, 3, 3)])
 def test_equals_the_published_preprocesser(shape):
     g = torch.Generator().manual_seed(1)
-    w, m = orthogonal_masked(shape, 0.4, gain=1.2, count=3, dtype=torch.float64, generator=g)
+    w, m = orthogonal_base(shape, 0.4, gain=1.2, count=3, dtype=torch.float64, generator=g)
     # 20 steps: near the minimum the normalized steps (the norm is not squared) circle
     # it, and rounding differences grow (2e-16 after 20 steps, 4e-9 after 60 here).
     ours, errors = published_isometry(w, m, gain=1.2, iterations=20)
@@ -45,7 +45,7 @@ def test_equals_the_published_preprocesser(shape):
 
 
 def test_zero_iterations_keep_the_masked_start_and_an_isometry_does_not_move():
-    w, m = orthogonal_masked((16, 16), 0.5, count=1, dtype=torch.float64)
+    w, m = orthogonal_base((16, 16), 0.5, count=1, dtype=torch.float64)
     same, _ = published_isometry(w, m, iterations=0)
     assert torch.equal(same, w * m)
     eye = torch.eye(16, dtype=torch.float64)[None]
@@ -53,10 +53,10 @@ def test_zero_iterations_keep_the_masked_start_and_an_isometry_does_not_move():
     assert torch.equal(still, eye) and errors.item() == 0.0
 
 
-def test_sparsify_method_ai_published():
+def test_sparsify_method_ai_is_the_published_ai():
     model = nn.Sequential(nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 32))
     sparse = eoi_ext.sparsify(
-        model, 0.5, distribution="uniform", method="ai_published", iterations=200,
+        model, 0.5, distribution="uniform", method="ai", iterations=200,
         generator=torch.Generator().manual_seed(0),
     )  # fmt: skip
     errors = sparse.info["isometry_error"]

@@ -86,8 +86,8 @@ def approximate_isometry(
     steps: int = AI_STEPS,
     learning_rate: float = AI_LEARNING_RATE,
 ) -> tuple[Tensor, Tensor]:
-    """Approximate isometry ("ai"): gradient descent on 1/4 ||(M*W)(M*W)^T - gain^2 I||_F^2
-    per block with the masks fixed.
+    """Approximate isometry ("ai_kaiming"): gradient descent on
+    1/4 ||(M*W)(M*W)^T - gain^2 I||_F^2 per block with the masks fixed.
 
     From Lee, Ajanthan, Gould and Torr, "A Signal Propagation Perspective for Pruning
     Neural Networks at Initialization" (ICLR 2020).

@@ -1,10 +1,10 @@
-"""Approximate isometry as the published EOI code runs it ("ai_published";
+"""Approximate isometry as the published EOI code runs it ("ai";
 sparselearning/weight_preprocesser.py, ApproximateIsometryPreprocesser; docs/algorithm.md,
 "Baselines").
 
-It differs from eoi_ext's "ai" (approximate_isometry) in the objective, the unsquared
-||(M*W)(M*W)^T - gain^2 I||_F on the smaller side, and in the start: the masked
-orthogonal weights (orthogonal_masked, not rescaled), the mask kept. Plain SGD with
+It differs from "ai_kaiming" (approximate_isometry) in the objective, the unsquared
+||(M*W)(M*W)^T - gain^2 I||_F on the smaller side, and in the start: the paper's base,
+the masked orthogonal weights (orthogonal_base, not rescaled), the mask kept. Plain SGD with
 learning rate 0.1; 1000 iterations, as in the paper's deep experiments (the published
 default is 10000).
 """
@@ -38,7 +38,7 @@ def published_isometry(
     a sum of per-weight losses moves each weight by its own. Computed in float64.
 
     Args:
-        weights: (count, *shape) starting values (the published start: orthogonal_masked).
+        weights: (count, *shape) starting values (the published start: orthogonal_base).
         masks: (count, *shape) bool masks, kept fixed.
         gain: the scale the blocks should reach (the published sigma_w).
         groups: row blocks per weight, each its own matrix (1 as published).
@@ -49,7 +49,7 @@ def published_isometry(
         last step).
 
     Examples:
-        >>> w, m = eoi_ext.baselines.orthogonal_masked((32, 32), 0.5, count=2)
+        >>> w, m = eoi_ext.baselines.orthogonal_base((32, 32), 0.5, count=2)
         >>> new, errors = eoi_ext.baselines.published_isometry(w, m, iterations=100)
         >>> bool((errors < eoi_ext.baselines.isometry_errors(w, 1.0, 1)).all())
         True

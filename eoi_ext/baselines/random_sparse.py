@@ -18,7 +18,7 @@ from ..checks import (
     check_size,
 )
 
-__all__ = ["check_builder", "fan_in", "random_masks", "random_sparse"]
+__all__ = ["check_builder", "fan_in", "masks_or_random", "random_masks", "random_sparse"]
 
 
 def check_builder(
@@ -71,6 +71,39 @@ def random_masks(
     return mask.view(count, *shape)
 
 
+def masks_or_random(
+    masks: Tensor | None,
+    count: int,
+    shape: tuple[int, ...],
+    density: float,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """Given masks, checked, or random_masks: how every baseline takes a mask source's
+    positions (eoi_ext.mask_sources) or draws its own.
+
+    Args:
+        masks: None, or (count, *shape) masks (bool or 0/1 values).
+        count, shape, density, generator: as random_masks.
+
+    Returns:
+        (count, *shape) bool masks on the CPU.
+
+    Examples:
+        >>> given = torch.eye(3, dtype=torch.bool)[None]
+        >>> eoi_ext.baselines.masks_or_random(given, 1, (3, 3), 0.5, None).sum().item()
+        3
+    """
+    if masks is None:
+        return random_masks(count, shape, density, generator)
+    if not isinstance(masks, Tensor) or tuple(masks.shape) != (count, *shape):
+        got = tuple(masks.shape) if isinstance(masks, Tensor) else type(masks).__name__
+        raise ValueError(f"masks must be a tensor of shape {(count, *shape)}, got {got}")
+    masks = masks.detach().to("cpu", torch.bool)
+    if not masks.flatten(1).any(1).all():
+        raise ValueError("masks must keep at least one entry of every weight")
+    return masks
+
+
 def fan_in(shape: tuple[int, ...]) -> int:
     """Inputs of one output unit: the product of every dim but the first.
 
@@ -93,6 +126,7 @@ def random_sparse(
     *,
     gain: float = 1.0,
     count: int = 1,
+    masks: Tensor | None = None,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str = "cpu",
     generator: torch.Generator | None = None,
@@ -105,6 +139,8 @@ def random_sparse(
         density: fraction of mask entries.
         gain: scale of the standard deviation.
         count: number of weights.
+        masks: (count, *shape) bool masks to keep (a mask source's), or None for
+            uniformly random ones with round(density * numel) entries.
         dtype, device: of the result (drawn in float64 on the CPU).
         generator: source of the draws (torch's default generator when None).
 
@@ -117,7 +153,7 @@ def random_sparse(
         (torch.Size([1, 64, 32]), True)
     """
     shape, density, gain, count = check_builder(shape, density, gain, count, dtype, generator)
-    masks = random_masks(count, shape, density, generator)
+    masks = masks_or_random(masks, count, shape, density, generator)
     std = gain / math.sqrt(density * fan_in(shape))
     weights = torch.randn((count, *shape), generator=generator, dtype=torch.float64) * std
     return (weights * masks).to(device=device, dtype=dtype), masks.to(device)

@@ -1,0 +1,52 @@
+"""The paper's EfficientNet-B0, as the published code builds it (main.py, model
+"efficientnet-b0": torchvision.models.efficientnet_b0(num_classes=output), trained on
+Tiny ImageNet in specs/contemporary-networks/efficientnet_fixed.py). Needs torchvision,
+imported only when the network is built."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..checks import check_size
+
+__all__ = ["efficientnet_b0"]
+
+
+def efficientnet_b0(num_classes: int = 200) -> nn.Module:
+    """torchvision's EfficientNet-B0, randomly initialized (weights=None: nothing is
+    downloaded), with `num_classes` outputs, as the published main.py builds it. Its
+    activations are torchvision's (SiLU, sigmoid gates): the published run's
+    --activation does not reach it.
+
+    Args:
+        num_classes: outputs of the classifier (200, Tiny ImageNet's, as in the paper).
+
+    Returns:
+        The network, a torchvision.models.EfficientNet.
+
+    Raises:
+        ImportError: torchvision is not installed, or fails to import (one built for
+            another torch); install the torchvision release built for the installed torch.
+
+    Examples:
+        >>> import importlib.util
+        >>> if importlib.util.find_spec("torchvision") is not None:  # optional dependency
+        ...     model = eoi_ext.models.efficientnet_b0(num_classes=10)
+        ...     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    """
+    num_classes = check_size(num_classes, "num_classes")
+    try:
+        from torchvision.models import efficientnet_b0 as build
+    except ImportError as error:
+        raise ImportError(
+            "efficientnet_b0 needs torchvision: pip install torchvision (the release "
+            f"built for the installed torch {torch.__version__})"
+        ) from error
+    except Exception as error:  # a torchvision built for another torch fails in its ops
+        raise ImportError(
+            "efficientnet_b0 needs torchvision, which is installed but failed to import "
+            f"({type(error).__name__}: {error}); install the torchvision release built for "
+            f"torch {torch.__version__}"
+        ) from error
+    return build(weights=None, num_classes=num_classes)
