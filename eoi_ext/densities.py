@@ -118,6 +118,8 @@ def _scaled(sizes: dict[str, int], scores: dict[str, float], density: float) -> 
     dense: set[str] = set()
     while True:
         free = [name for name in sizes if name not in dense]
+        if not free:  # density 1 (or near it): every layer dense
+            break
         budget = target - sum(sizes[name] for name in dense)
         weighted = sum(scores[name] * sizes[name] for name in free)
         eps = budget / weighted if weighted > 0 else math.inf

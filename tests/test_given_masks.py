@@ -57,7 +57,7 @@ def scored(model, density=0.2):
     return snip_masks(model, density, inputs, targets)
 
 
-INPUT = {"Flatten": (64,), "Conv2d": (3, 8, 8)}
+INPUT = {"Flatten": (64,), "Conv2d": (3, 32, 32)}
 MODELS = {
     "mlp": lambda: deep_mlp(4, 32, in_features=64).double(),
     "conv": lambda: cifar_conv(4, 8).double(),
@@ -128,3 +128,9 @@ def test_sharded_masks_are_refused_by_the_methods_that_keep_them(monkeypatch):
         eoi_ext.sparsify(model, None, distribution=masks, method="base")
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     eoi_ext.sparsify(model, None, distribution=masks, method="eoi")  # densities only
+
+
+def test_erk_at_density_one_makes_every_layer_dense():
+    """A regression: the ERK loop never ended once every layer was dense."""
+    densities = eoi_ext.layer_densities(MODELS["mlp"](), 1.0, "erk")
+    assert set(densities.values()) == {1.0}
