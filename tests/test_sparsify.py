@@ -148,7 +148,8 @@ def test_batched_equals_per_layer():
         assert torch.equal(layer.weight.detach(), effective(model)[f"{index}.weight"])
 
 
-@pytest.mark.parametrize("method", METHODS)
+# SAO reaches only exact degrees: its sparsify tests are in tests/test_sao.py.
+@pytest.mark.parametrize("method", [m for m in METHODS if not m.startswith("sao")])
 def test_every_method(method):
     model = mlp(depth=3, width=32)
     sparse = sparsify(model, 0.3, distribution="uniform", method=method, generator=generator())
