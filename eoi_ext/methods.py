@@ -66,8 +66,7 @@ def _whole_then_block(draw: Draw) -> Method:
         dtype: torch.dtype, device: torch.device, iterations: int | None,
         masks: Tensor | None, start: Tensor | None,
     ) -> Built:  # fmt: skip
-        given = masks if start is None else (masks, start)
-        w, m, *errors = draw(spec, len(blocks), generator, iterations, dtype, device, given)
+        w, m, *errors = draw(spec, len(blocks), generator, iterations, dtype, device, masks, start)
         cut = [_cut(b, block) for b, block in enumerate(blocks)]
         return Built(
             [w[index] for index in cut],
@@ -85,18 +84,21 @@ def _cut(index: int, block: Block) -> tuple[int | slice, ...]:
 
 
 # The baselines' draws: (weights, masks[, errors]) of `count` whole weights, keeping
-# `masks` ((count, *shape), a mask source's) where given; "base" and "ai" get
-# (masks, the model's weights) then, and mask those values.
-def _random(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+# `masks` ((count, *shape), a mask source's) where given; "base" and "ai" get the
+# model's weights as `start` then, and mask those values.
+def _random(
+    spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start
+) -> tuple:
     return baselines.random_sparse(
         spec.shape, spec.density, gain=spec.gain, count=count, masks=masks,
         generator=generator, dtype=dtype, device=device,
     )  # fmt: skip
 
 
-def _base(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
-    if isinstance(masks, tuple):  # a mask source scored these values: mask them, as published
-        masks, start = masks
+def _base(
+    spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start
+) -> tuple:
+    if start is not None:  # a mask source scored these values: mask them, as published
         return (start * masks).to(device=device, dtype=dtype), masks.to(device)
     return baselines.orthogonal_base(
         spec.shape, spec.density, gain=spec.gain, groups=spec.groups, count=count,
@@ -104,9 +106,9 @@ def _base(spec: WeightSpec, count: int, generator, iterations, dtype, device, ma
     )  # fmt: skip
 
 
-def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start) -> tuple:
     """The published AI: from the paper's base, in float64 until the end."""
-    w, m = _base(spec, count, generator, None, torch.float64, "cpu", masks)
+    w, m = _base(spec, count, generator, None, torch.float64, "cpu", masks, start)
     steps = baselines.PUBLISHED_AI_ITERATIONS if iterations is None else iterations
     w, errors = baselines.published_isometry(
         w, m, gain=spec.gain, groups=spec.groups, iterations=steps
@@ -114,8 +116,10 @@ def _ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, mask
     return w.to(device=device, dtype=dtype), m.to(device), errors
 
 
-def _ai_kaiming(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
-    w, m = _random(spec, count, generator, None, dtype, device, masks)
+def _ai_kaiming(
+    spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start
+) -> tuple:
+    w, m = _random(spec, count, generator, None, dtype, device, masks, None)
     steps = baselines.AI_STEPS if iterations is None else iterations
     w, errors = baselines.approximate_isometry(
         w, m, gain=spec.gain, groups=spec.groups, steps=steps
@@ -123,15 +127,19 @@ def _ai_kaiming(spec: WeightSpec, count: int, generator, iterations, dtype, devi
     return w, m, errors
 
 
-def _svd_ai(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
-    w, m = _random(spec, count, generator, None, dtype, device, masks)
+def _svd_ai(
+    spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start
+) -> tuple:
+    w, m = _random(spec, count, generator, None, dtype, device, masks, None)
     rounds = baselines.SVD_ITERATIONS if iterations is None else iterations
     w, errors = baselines.svd_isometry(w, m, gain=spec.gain, groups=spec.groups, iterations=rounds)
     return w, m, errors
 
 
 def _sao(relu: bool) -> Draw:
-    def draw(spec: WeightSpec, count: int, generator, iterations, dtype, device, masks) -> tuple:
+    def draw(
+        spec: WeightSpec, count: int, generator, iterations, dtype, device, masks, start
+    ) -> tuple:
         """SAO's own masks at each layer's density (a given mask's realized density, as
         for EOI), which must be a reachable degree: the error names the layers."""
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import check_groups
+from ..checks import check_flag, check_groups
 from ..conv import centre
 from .ramanujan import sao_degree, sao_matrix
 from .random_sparse import check_builder
@@ -75,8 +75,7 @@ def sao(
     """
     shape, density, gain, count = check_builder(shape, density, gain, count, dtype, generator)
     groups = check_groups(groups, shape[0])
-    if not isinstance(relu, bool):
-        raise TypeError(f"relu must be a bool, got {relu!r}")
+    relu = check_flag(relu, "relu")
     degree = sao_degree(shape, density, groups=groups, relu=relu)
     rows, cols = shape[0] // groups, shape[1]
     blocks = torch.zeros(count * groups, rows, cols, dtype=torch.float64)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..optional_imports import import_torchvision
+
 __all__ = [
     "DATASETS",
     "IMAGE_DATASETS",
@@ -87,16 +89,7 @@ def load_torchvision(name: str, root: str | None) -> Dataset:
     """
     if root is None:
         raise ValueError(f"root must name a local torchvision root holding {name} (no downloads)")
-    try:
-        import torchvision
-    except ImportError as error:
-        raise ImportError(f"loading {name} needs torchvision (pip install torchvision)") from error
-    except Exception as error:  # a torchvision built for another torch fails in its ops
-        raise ImportError(
-            f"loading {name} needs torchvision, which is installed but failed to import "
-            f"({type(error).__name__}: {error}); install the torchvision built for torch "
-            f"{torch.__version__}"
-        ) from error
+    torchvision = import_torchvision(f"loading {name}")
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
     try:
         train = cls(root, train=True, download=False)

@@ -5,10 +5,10 @@ imported only when the network is built."""
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from ..checks import check_size
+from ..optional_imports import import_torchvision
 
 __all__ = ["efficientnet_b0"]
 
@@ -36,17 +36,5 @@ def efficientnet_b0(num_classes: int = 200) -> nn.Module:
         ...     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
     """
     num_classes = check_size(num_classes, "num_classes")
-    try:
-        from torchvision.models import efficientnet_b0 as build
-    except ImportError as error:
-        raise ImportError(
-            "efficientnet_b0 needs torchvision: pip install torchvision (the release "
-            f"built for the installed torch {torch.__version__})"
-        ) from error
-    except Exception as error:  # a torchvision built for another torch fails in its ops
-        raise ImportError(
-            "efficientnet_b0 needs torchvision, which is installed but failed to import "
-            f"({type(error).__name__}: {error}); install the torchvision release built for "
-            f"torch {torch.__version__}"
-        ) from error
-    return build(weights=None, num_classes=num_classes)
+    torchvision = import_torchvision("efficientnet_b0")
+    return torchvision.models.efficientnet_b0(weights=None, num_classes=num_classes)
