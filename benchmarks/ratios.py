@@ -28,7 +28,7 @@ RATIOS: list[tuple[str, str, str]] = [
     ("eoi_ext exact_density / floor (4096^2)", "eoi_4096_exact", "floor_4096"),
     ("sparsify MLP / batch of its layers", "sparsify_mlp", "eoi_batch"),
     ("svd_ai (10 iterations) / eoi_ext", "isometry_svd_ai", "isometry_eoi"),
-    ("ai (100 steps) / eoi_ext", "isometry_ai", "isometry_eoi"),
+    ("ai_kaiming (100 steps) / eoi_ext", "isometry_ai_kaiming", "isometry_eoi"),
     # GPU cases (test_speed_cuda.py)
     ("cuda: apply_plan / write floor (4096^2)", "cuda_apply_4096", "cuda_write_4096"),
     ("cuda: end to end / write floor (4096^2)", "cuda_eoi_4096", "cuda_write_4096"),

@@ -12,7 +12,7 @@ Groups (read the ratios printed at the end of the run, see ratios.py):
 - sparsify: eoi_ext.sparsify of a 1000-layer, 128-wide MLP (dense ends, 0.125), model
   construction included, against sparse_orthogonal_batch of its inner layers (eoi_batch:
   the parametrization overhead).
-- isometry: the approximate-isometry baselines (svd_ai, 10 iterations; ai, 100 steps) on
+- isometry: the approximate-isometry baselines (svd_ai, 10 iterations; ai_kaiming, 100 steps) on
   N x N at d = 0.1 (N = 512; 256 in quick mode) against eoi_ext on the same shape.
 The floor allocates and zeroes the same output: float32 weights plus a bool mask.
 No timing assertions: only sanity checks of the outputs (conftest.measure_case).
@@ -55,7 +55,7 @@ CASES: dict[str, Case] = {
     "sparsify_mlp": Case("sparsify", EOI, MLP, rounds=3),
     "isometry_eoi": Case("isometry", EOI, ISOMETRY, rounds=3),
     "isometry_svd_ai": Case("isometry", "svd_ai", ISOMETRY, rounds=3),
-    "isometry_ai": Case("isometry", "ai", ISOMETRY, rounds=3),
+    "isometry_ai_kaiming": Case("isometry", "ai_kaiming", ISOMETRY, rounds=3),
 }
 
 

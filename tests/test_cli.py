@@ -63,7 +63,7 @@ def test_demo_quick(tmp_path, capsys):
     plot = tmp_path / "demo.png"
     assert main(["demo", "--quick", "--plot", str(plot), "--no-progress", "--steps", "60"]) == 0
     out = capsys.readouterr().out
-    for method in ("eoi", "random", "ai"):
+    for method in ("eoi", "random", "ai_kaiming"):
         assert f"[{method}] init" in out and f"| {method} |" in out
     assert plot.stat().st_size > 10_000
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

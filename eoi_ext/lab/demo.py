@@ -36,7 +36,7 @@ class DemoConfig:
     depth: int = 1000
     width: int = 128
     density: float = 0.125
-    methods: tuple[str, ...] = ("eoi", "random", "ai")
+    methods: tuple[str, ...] = ("eoi", "random", "ai_kaiming")
     steps: int = 200
     batch_size: int = 128
     learning_rate: float = 1e-4
@@ -87,7 +87,7 @@ def run_demo(
             method=method,
             gain=TANH_GAIN,
             bias_std=TANH_BIAS_STD,
-            iterations=config.ai_iterations if method == "ai" else None,
+            iterations=config.ai_iterations if method == "ai_kaiming" else None,
             generator=generator,
         )
         init_seconds = time.perf_counter() - start
@@ -125,7 +125,7 @@ def run_demo(
 
 
 def _steps(method: str, config: DemoConfig) -> str:
-    return f" ({config.ai_iterations} gradient steps)" if method == "ai" else ""
+    return f" ({config.ai_iterations} gradient steps)" if method == "ai_kaiming" else ""
 
 
 def print_table(results: list[MethodResult]) -> None:

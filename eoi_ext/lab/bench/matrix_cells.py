@@ -88,13 +88,13 @@ def isometry_matrix(
     if max(w.rows, w.cols) > config.isometry_max_side:
         return skip(f"above {config.isometry_max_side} (would take minutes)")
     g = seeded(config.seed)
-    iterations = config.ai_steps if method == "ai" else config.svd_iterations
+    iterations = config.ai_steps if method == "ai_kaiming" else config.svd_iterations
 
     def call() -> tuple[Tensor, Tensor, Tensor]:
         weights, masks = baselines.random_sparse(
             (w.rows, w.cols), w.density, count=w.count, generator=g, device=device
         )
-        if method == "ai":
+        if method == "ai_kaiming":
             weights, errors = baselines.approximate_isometry(weights, masks, steps=iterations)
         else:
             weights, errors = baselines.svd_isometry(weights, masks, iterations=iterations)

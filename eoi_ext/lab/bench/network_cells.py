@@ -83,7 +83,7 @@ def isometry_network(
 ) -> Cell:
     if w.kind not in config.isometry_networks:
         return skip(f"not run for the {w.kind} in this mode (minutes of iterations)")
-    iterations = config.ai_steps if method == "ai" else config.svd_iterations
+    iterations = config.ai_steps if method == "ai_kaiming" else config.svd_iterations
     call = _sparsified(w, device, config, method, iterations=iterations)
     return Cell(call, lambda result: {**sparse_figures(result), "iterations": iterations})
 

@@ -71,9 +71,9 @@ CONTENDERS: dict[str, Contender] = {
         partial(n.isometry_network, method="svd_ai"),
         fresh_models=True,
     ),
-    "ai": Contender(
-        partial(m.isometry_matrix, method="ai"),
-        partial(n.isometry_network, method="ai"),
+    "ai_kaiming": Contender(
+        partial(m.isometry_matrix, method="ai_kaiming"),
+        partial(n.isometry_network, method="ai_kaiming"),
         fresh_models=True,
     ),
     "orthogonal": Contender(m.orthogonal_matrix, n.orthogonal_network),
