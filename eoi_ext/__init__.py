@@ -9,7 +9,7 @@ The library needs only torch and numpy. The experiment lab (the `eoi` command, d
 training, benchmarks) is eoi_ext.lab, with the extra ``pip install "eoi_ext[lab]"``.
 """
 
-from . import baselines, givens, init, layers, mask_sources, metrics, models
+from . import baselines, conv_modes, givens, init, layers, mask_sources, metrics, models, progress
 from .backends import backend, build_info, use_python_backend
 from .densities import layer_densities
 from .mask_keys import masks_in
@@ -26,6 +26,7 @@ __all__ = [
     "backend",
     "baselines",
     "build_info",
+    "conv_modes",
     "fix_masks",
     "givens",
     "init",
@@ -36,6 +37,7 @@ __all__ = [
     "masks_in",
     "metrics",
     "models",
+    "progress",
     "sparse_orthogonal",
     "sparse_orthogonal_batch",
     "sparsify",

@@ -9,10 +9,19 @@ from torch import Tensor, nn
 
 from .checks import check_choice, check_density
 from .layers import LayerWeight, require_layer_weights
+from .mask_densities import densities_from_masks
 
 __all__ = ["DISTRIBUTIONS", "densities_of", "layer_densities"]
 
-DISTRIBUTIONS = ("uniform", "er", "erk", "uniform_dense_ends", "uni_skip")
+DISTRIBUTIONS = (
+    "uniform",
+    "er",
+    "erk",
+    "uniform_dense_ends",
+    "uni_skip",
+    "uni_skip_eis",
+    "erk_eis",
+)
 
 
 def layer_densities(
@@ -41,6 +50,11 @@ def layer_densities(
             "uni_skip": the published uniform_skip_first_last: every non-square 2-D
                 weight and every conv with 3 input channels dense, the others *at* D
                 (the total is then above D).
+            "uni_skip_eis" / "erk_eis": the published structured EIS ("uni_skip_EIS",
+                "erk_EIS"): "uni_skip" / "erk", then every 2-D weight (Linear) and
+                every conv with 3 input channels dense, as its weight preprocessor
+                makes them (total above D); sparsify pairs them with conv_mode
+                "structured".
             a mapping {parameter name: bool mask}: each layer's density is its mask's
                 (for example masks from SNIP, GraSP or SynFlow); layers without a mask
                 are dense.
@@ -84,7 +98,7 @@ def densities_of(
         {'weight': 0.5}
     """
     if isinstance(distribution, Mapping):
-        return _from_masks(layers, distribution)
+        return densities_from_masks(layers, distribution)
     check_choice(distribution, DISTRIBUTIONS, "distribution", also="a mapping of masks")
     density = check_density(density)
     sizes = {layer.name: math.prod(layer.shape) for layer in layers}
@@ -92,16 +106,27 @@ def densities_of(
         return dict.fromkeys(sizes, density)
     if distribution == "uniform_dense_ends":
         return _dense_ends(layers, sizes, density)
-    if distribution == "uni_skip":
-        return {layer.name: 1.0 if _skipped(layer.shape) else density for layer in layers}
-    scores = {layer.name: _score(layer, channels_only=distribution == "er") for layer in layers}
-    return _scaled(sizes, scores, density)
+    if distribution in ("uni_skip", "uni_skip_eis"):
+        densities = {layer.name: 1.0 if _skipped(layer.shape) else density for layer in layers}
+    else:
+        scores = {layer.name: _score(layer, distribution == "er") for layer in layers}
+        densities = _scaled(sizes, scores, density)
+    if distribution.endswith("_eis"):
+        densities.update({layer.name: 1.0 for layer in layers if _eis_dense(layer.shape)})
+    return densities
 
 
 def _skipped(shape: tuple[int, ...]) -> bool:
     """The published uni_skip's dense layers: a non-square matrix (the first and last
     Linear of its networks) or a 2-D conv on 3 input channels (the first conv)."""
     return (len(shape) == 2 and shape[0] != shape[1]) or (len(shape) == 4 and shape[1] == 3)
+
+
+def _eis_dense(shape: tuple[int, ...]) -> bool:
+    """The published structured EIS's dense layers (sparselearning/weight_preprocesser.py,
+    StrcuturedSparseOrthogonalPreprocesser): every 2-D weight, and a conv on 3 input
+    channels (its mask all ones)."""
+    return len(shape) == 2 or (len(shape) == 4 and shape[1] == 3)
 
 
 def _score(layer: LayerWeight, channels_only: bool) -> float:
@@ -150,26 +175,3 @@ def _dense_ends(
             f"be above {minimum:.4g} (their share of the weights)"
         )
     return {name: 1.0 if name in ends else inner_density for name in sizes}
-
-
-def _from_masks(layers: list[LayerWeight], masks: Mapping[str, Tensor]) -> dict[str, float]:
-    by_name = {layer.name: layer for layer in layers}
-    unknown = sorted(set(masks) - set(by_name))
-    if unknown:
-        raise ValueError(
-            f"masks name weights the model has no supported layer for: {', '.join(unknown)}"
-        )
-    densities = {}
-    for name, layer in by_name.items():
-        mask = masks.get(name)
-        if mask is None:
-            densities[name] = 1.0
-            continue
-        stored = tuple(layer.parameter.shape)  # masks are stored like their weights
-        if tuple(mask.shape) != stored:
-            raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, the weight {stored}")
-        kept = float(mask.count_nonzero()) / mask.numel()
-        if kept == 0.0:
-            raise ValueError(f"mask for {name} is empty: a layer needs a density in (0, 1]")
-        densities[name] = kept
-    return densities

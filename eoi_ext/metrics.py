@@ -171,7 +171,9 @@ def jacobian_singular_values(model: nn.Module, x: Tensor) -> Tensor:
     """Singular values of the input-output Jacobian of `model` at x, in float64.
 
     Dynamical isometry means they concentrate near 1 (all exactly 1 for a deep linear
-    EOI network): the signal neither explodes nor vanishes through the depth.
+    EOI network): the signal neither explodes nor vanishes through the depth. Each
+    sample is its own forward pass, so the model runs in eval mode (BatchNorm on its
+    running statistics, no dropout) and is put back in the mode it was in.
 
     Args:
         model: the network.
@@ -190,14 +192,18 @@ def jacobian_singular_values(model: nn.Module, x: Tensor) -> Tensor:
     """
     single = x.dim() == 1 or (x.dim() >= 2 and _is_single_image(model, x))
     batch = x.unsqueeze(0) if single else x
-    values = []
-    for sample in batch:
-        jacobian = torch.autograd.functional.jacobian(
-            lambda inp: model(inp.unsqueeze(0)).squeeze(0), sample.detach()
-        )
-        out_numel = math.prod(jacobian.shape[: jacobian.dim() - sample.dim()])
-        matrix = jacobian.reshape(out_numel, sample.numel()).to(torch.float64)
-        values.append(torch.linalg.svdvals(matrix))
+    values, training = [], model.training
+    model.eval()
+    try:
+        for sample in batch:
+            jacobian = torch.autograd.functional.jacobian(
+                lambda inp: model(inp.unsqueeze(0)).squeeze(0), sample.detach()
+            )
+            out_numel = math.prod(jacobian.shape[: jacobian.dim() - sample.dim()])
+            matrix = jacobian.reshape(out_numel, sample.numel()).to(torch.float64)
+            values.append(torch.linalg.svdvals(matrix))
+    finally:
+        model.train(training)
     result = torch.stack(values)
     return result[0] if single else result
 

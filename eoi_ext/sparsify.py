@@ -16,7 +16,6 @@ from torch import Tensor, nn
 from .checks import (
     check_bias_std,
     check_choice,
-    check_conv_mode,
     check_density,
     check_flag,
     check_gain,
@@ -25,6 +24,7 @@ from .checks import (
     check_model,
     check_size,
 )
+from .conv_modes import default_conv_mode
 from .densities import DISTRIBUTIONS, densities_of
 from .forked import single_threaded_if_forked
 from .layer_checks import check_layer
@@ -47,7 +47,7 @@ def sparsify(
     method: str = "eoi",
     gain: float = 1.0,
     bias_std: float = 0.0,
-    conv_mode: str = "delta",
+    conv_mode: str | None = None,
     exact_density: bool = False,
     iterations: int | None = None,
     blocks: Mapping[str, int] | None = None,
@@ -84,7 +84,8 @@ def sparsify(
     Args:
         model: the network, changed in place.
         density: overall density in (0, 1] (None with a mapping of masks).
-        distribution: "uniform", "er", "erk", "uniform_dense_ends", "uni_skip", or
+        distribution: "uniform", "er", "erk", "uniform_dense_ends", "uni_skip",
+            "uni_skip_eis", "erk_eis" (eoi_ext.layer_densities), or
             {parameter name: mask}, e.g. from eoi_ext.mask_sources (SNIP, GraSP,
             SynFlow): EOI takes each layer's density from its mask, the baselines that
             take a mask keep its positions, and "base" and "ai" the model's values
@@ -97,7 +98,10 @@ def sparsify(
             density degree / width).
         gain: scale of every weight (for example 1.0247 for deep tanh networks).
         bias_std: biases become normal(0, bias_std); zeros with 0.
-        conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_).
+        conv_mode: "delta", "delta_more" or "structured" (eoi_ext.init.sparse_orthogonal_);
+            None: "structured" for the EIS distributions, else the model's own (the
+            ResNets, VGGs and EfficientNet of eoi_ext.models: "delta_more", as the
+            published runs), else "delta" (eoi_ext.conv_modes).
         exact_density: EOI masks hold exactly round(density_l * numel) entries.
         iterations: steps of "ai" (default 1000) and "ai_kaiming" (100), projections
             of "svd_ai" (10).
@@ -131,7 +135,7 @@ def sparsify(
         check_density(density)
     gain = check_gain(gain)
     bias_std = check_bias_std(bias_std)
-    check_conv_mode(conv_mode)
+    conv_mode = default_conv_mode(conv_mode, distribution, model)
     check_flag(exact_density, "exact_density")
     check_generator(generator)
     if iterations is not None:

@@ -63,8 +63,9 @@ def test_demo_quick(tmp_path, capsys):
     plot = tmp_path / "demo.png"
     assert main(["demo", "--quick", "--plot", str(plot), "--no-progress", "--steps", "60"]) == 0
     out = capsys.readouterr().out
-    for method in ("eoi", "random", "ai_kaiming"):
+    for method in ("eoi", "base", "ai", "sao"):  # the paper's comparison
         assert f"[{method}] init" in out and f"| {method} |" in out
+    assert "[ai] init" in out and "(1000 SGD steps)" in out  # the published AI's count
     assert plot.stat().st_size > 10_000
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -95,7 +96,12 @@ def test_train_writes_metrics(tmp_path, capsys):
         (["train", "--gain", "nan"], "argument --gain: must be a finite number"),
         (["train", "--method", "magic"], "invalid choice"),
         (["train", "--activation", "gelu"], "invalid choice"),
+        (["train", "--model", "vgg16", "--data", "cifar10", "--depth", "3"], "--depth: fixed"),
+        (["train", "--model", "cifar_resnet"], "needs 32 x 32 RGB images (--data cifar10)"),
+        (["train", "--model", "cifar_conv", "--data", "mnist"], "needs 32 x 32 RGB images"),
+        (["train", "--conv-mode", "full"], "invalid choice"),
         (["demo", "--steps", "0"], "argument --steps: must be an integer >= 1"),
+        (["demo", "--ai-iterations", "0"], "argument --ai-iterations: must be an integer"),
     ],
 )
 def test_train_and_demo_bad_arguments(argv, message, capsys):

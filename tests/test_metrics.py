@@ -157,3 +157,16 @@ def test_conv_error_shortcuts_equal_the_full_grid(kernel, groups):
             expected, rel=1e-10, abs=1e-12
         )
     assert conv_orthogonality_error(delta, 1.5, groups=groups) < 1e-12
+
+
+def test_jacobian_in_eval_mode_and_mode_restored():
+    """Per-sample Jacobians of a BatchNorm network: BatchNorm on its running statistics
+    (a batch of one has none in training), the model's mode restored after."""
+    model = torch.nn.Sequential(torch.nn.Linear(6, 6), torch.nn.BatchNorm1d(6))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(6))
+        model[1].running_var.fill_(4.0)  # eval-mode BN divides by sqrt(4 + eps)
+    model.train()
+    values = eoi_ext.metrics.jacobian_singular_values(model, torch.randn(3, 6))
+    assert model.training
+    assert torch.allclose(values, torch.full((3, 6), 0.5, dtype=torch.float64), atol=1e-5)

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_size
+from ..progress import report
 from .isometry import _blocks, _check_isometry_args, _unblock, isometry_errors
 
 __all__ = ["PUBLISHED_AI_ITERATIONS", "published_isometry"]
@@ -35,7 +36,8 @@ def published_isometry(
 
     Lee et al. (ICLR 2020) as the published EOI code (Nowak et al., ICML 2024) runs it:
     each weight's loss is the Frobenius norm itself, not its square, and the gradient of
-    a sum of per-weight losses moves each weight by its own. Computed in float64.
+    a sum of per-weight losses moves each weight by its own. Computed in float64. Each
+    step is reported to eoi_ext.progress as "ai".
 
     Args:
         weights: (count, *shape) starting values (the published start: orthogonal_base).
@@ -60,11 +62,12 @@ def published_isometry(
     m = _blocks(masks, groups).to(torch.float64)
     v *= m
     eye = gain**2 * torch.eye(v.shape[1], dtype=torch.float64, device=v.device)
-    for _ in range(iterations):
+    for step in range(iterations):
         # d/dV ||E||_F = 2 E V / ||E||_F for E = V V^T - gain^2 I (symmetric); at E = 0
         # the minimum is reached and the step is zero.
         residual = v @ v.transpose(1, 2) - eye
         norms = torch.linalg.matrix_norm(residual).clamp_min(torch.finfo(torch.float64).tiny)
         v -= PUBLISHED_AI_LEARNING_RATE * (2 * residual @ v / norms[:, None, None]) * m
+        report("ai", step + 1, iterations)  # eoi_ext/progress.py
     result = _unblock(v, weights, groups)
     return result, isometry_errors(result, gain, groups)

@@ -1,31 +1,37 @@
-"""`eoi demo`: EOI against standard sparse initializations on a 1000-layer tanh MLP.
+"""`eoi demo`: EOI against the paper's baselines on a 1000-layer tanh MLP.
 
-The paper's effect on data that ships with scikit-learn (digits, 8x8 images): a
-1000-layer, 128-wide tanh MLP without residuals or normalization, at overall density
-0.125 with dense first and last layers (weight gain 1.0247, bias std 0.00448), is
-initialized with EOI and with the baselines; for each the demo reports the init time,
-the orthogonality error, the input-output Jacobian's singular values, then trains it
-(Adam) and reports test accuracy. EOI trains; the random sparse initialization stays
-near chance. A PNG shows the loss curves and the singular-value histograms.
+The paper's deep-MLP comparison (specs/1000-layer-networks/deep-mlp.py) on data that
+ships with scikit-learn (digits, 8x8 images): a 1000-layer, 128-wide tanh MLP without
+residuals or normalization, its inner layers at density 0.125 and its first and last
+dense ("uni_skip"; weight gain 1.0247, bias std 0.00448), is initialized with EOI and
+with the paper's baselines: base (orthogonal, masked, not rescaled), the published
+approximate isometry from base (AI, 1000 SGD steps) and SAO (degree 16 at width 128).
+For each the demo reports the init time, the orthogonality error, the input-output
+Jacobian's singular values, then trains it (Adam) and reports test accuracy. A PNG shows
+the loss curves and the singular-value histograms (eoi_ext/lab/demo_report.py).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 
+from ..baselines import PUBLISHED_AI_ITERATIONS
 from ..metrics import jacobian_singular_values, orthogonality_errors
 from ..models import deep_mlp
+from ..progress import reporting
 from ..sparsify import sparsify
 from .data import load_digits
-from .output import pyplot, save_figure
+from .demo_report import duration, print_table, save_plot
+from .output import progress_bar
 from .training import TrainingResult, train
 
-__all__ = ["DemoConfig", "MethodResult", "print_table", "run_demo", "save_plot"]
+__all__ = ["DemoConfig", "MethodResult", "run_demo"]
 
 TANH_GAIN = 1.0247  # the paper's weight gain for deep tanh networks
 TANH_BIAS_STD = 0.00448
@@ -36,11 +42,12 @@ class DemoConfig:
     depth: int = 1000
     width: int = 128
     density: float = 0.125
-    methods: tuple[str, ...] = ("eoi", "random", "ai_kaiming")
+    distribution: str = "uni_skip"
+    methods: tuple[str, ...] = ("eoi", "base", "ai", "sao")
     steps: int = 200
     batch_size: int = 128
     learning_rate: float = 1e-4
-    ai_iterations: int = 20
+    ai_iterations: int = PUBLISHED_AI_ITERATIONS
     jacobian_inputs: int = 4
     seed: int = 0
 
@@ -70,8 +77,8 @@ def run_demo(
     data = load_digits(seed=config.seed)
     print(
         f"digits: {len(data.x_train)} train / {len(data.x_test)} test images; "
-        f"{config.depth}-layer tanh MLP, width {config.width}, overall density "
-        f"{config.density:g} (dense first and last layers), gain {TANH_GAIN}, "
+        f"{config.depth}-layer tanh MLP, width {config.width}, density "
+        f"{config.density:g} ({config.distribution}), gain {TANH_GAIN}, "
         f"bias std {TANH_BIAS_STD}; Adam lr {config.learning_rate:g}, batch "
         f"{config.batch_size}, {config.steps} steps"
     )
@@ -80,16 +87,17 @@ def run_demo(
         generator = torch.Generator().manual_seed(config.seed)
         model = deep_mlp(config.depth, config.width, "tanh", in_features=64, out_features=10)
         start = time.perf_counter()
-        sparse = sparsify(
-            model,
-            config.density,
-            distribution="uniform_dense_ends",
-            method=method,
-            gain=TANH_GAIN,
-            bias_std=TANH_BIAS_STD,
-            iterations=config.ai_iterations if method == "ai_kaiming" else None,
-            generator=generator,
-        )
+        with _init_progress(method, progress):
+            sparse = sparsify(
+                model,
+                config.density,
+                distribution=config.distribution,
+                method=method,
+                gain=TANH_GAIN,
+                bias_std=TANH_BIAS_STD,
+                iterations=config.ai_iterations if method == "ai" else None,
+                generator=generator,
+            )
         init_seconds = time.perf_counter() - start
         error = max(orthogonality_errors(model, gain=TANH_GAIN).values())
         # In float64: through 1000 layers float32 underflows to exactly 0 for collapsing
@@ -98,7 +106,7 @@ def run_demo(
         singular_values = jacobian_singular_values(copy.deepcopy(model).double(), inputs)
         result = MethodResult(method, init_seconds, error, singular_values.flatten())
         print(
-            f"[{method}] init {init_seconds * 1e3:.0f} ms{_steps(method, config)}, "
+            f"[{method}] init {duration(init_seconds)}{_steps(method, config)}, "
             f"density {sparse.density:.4f}, "
             f"max orthogonality error {error:.2e}; Jacobian singular values: "
             f"{result.jacobian_summary()}"
@@ -125,38 +133,24 @@ def run_demo(
 
 
 def _steps(method: str, config: DemoConfig) -> str:
-    return f" ({config.ai_iterations} gradient steps)" if method == "ai_kaiming" else ""
+    return f" ({config.ai_iterations} SGD steps)" if method == "ai" else ""
 
 
-def print_table(results: list[MethodResult]) -> None:
-    print("\n| method | init | orthogonality error | Jacobian singular values | test accuracy |")
-    print("|---|---|---|---|---|")
-    for r in results:
-        print(
-            f"| {r.method} | {r.init_seconds * 1e3:.0f} ms | {r.orthogonality_error:.2e} | "
-            f"{r.jacobian_summary()} | {r.training.test_accuracy:.1%} |"
-        )
+@contextmanager
+def _init_progress(method: str, enabled: bool) -> Iterator[None]:
+    """A bar over the published AI's SGD steps (eoi_ext/progress.py): minutes on the
+    1000-layer network; the other methods take a second or less."""
+    bar = progress_bar(None, f"init {method}", enabled=enabled and method == "ai", unit="step")
+    if bar is None:
+        yield
+        return
 
+    def update(what: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
 
-def save_plot(results: list[MethodResult], path: str, config: DemoConfig) -> None:
-    """Loss curves and the Jacobian's singular-value histograms of every method."""
-    figure, (losses, spectra) = pyplot().subplots(1, 2, figsize=(11, 4))
-    window = max(1, config.steps // 20)
-    logs = {r.method: torch.log10(r.singular_values.clamp_min(1e-300)) for r in results}
-    low = min(float(v.min()) for v in logs.values())
-    high = max(float(v.max()) for v in logs.values())
-    bins = torch.linspace(low - 0.5, high + 0.5, 50).numpy()  # shared, so widths compare
-    for r in results:
-        values = torch.tensor(r.training.losses)
-        smooth = values.unfold(0, window, 1).mean(dim=1) if len(values) >= window else values
-        losses.plot(range(window - 1, window - 1 + len(smooth)), smooth, label=r.method)
-        spectra.hist(logs[r.method].numpy(), bins=bins, alpha=0.6, label=r.method)
-    losses.set(xlabel="step", ylabel=f"training loss (mean of {window})", title="training")
-    losses.axhline(math.log(10), color="grey", linestyle=":", linewidth=1)
-    losses.legend()
-    spectra.set(
-        xlabel="log10 singular value", ylabel="count", title="input-output Jacobian at init"
-    )
-    spectra.legend()
-    figure.suptitle(f"{config.depth}-layer tanh MLP at density {config.density:g} on digits")
-    save_figure(figure, path)
+    try:
+        with reporting(update):
+            yield
+    finally:
+        bar.close()

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
 
+from ..conv_modes import default_conv_mode
 from ..metrics import jacobian_singular_values, orthogonality_errors
-from ..models import deep_mlp, vanilla_cnn
 from ..sparsify import sparsify
 from .data import Dataset, load_dataset
+from .networks import NETWORKS, build_network
 from .training import train
 
 __all__ = ["MODELS", "ExperimentConfig", "run_experiment"]
 
-MODELS = ("mlp", "cnn")
+MODELS = tuple(NETWORKS)
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
     model: str = "mlp"
-    depth: int = 100
-    width: int = 128
+    depth: int | None = None  # None: the model's default (eoi_ext/lab/networks.py)
+    width: int | None = None
     activation: str = "tanh"
     density: float = 0.125
     distribution: str = "uniform_dense_ends"
     method: str = "eoi"
+    conv_mode: str | None = None  # None: the model's (eoi_ext/conv_modes.py)
     gain: float = 1.0247
     bias_std: float = 0.00448
     epochs: float = 1.0
@@ -44,25 +46,17 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Builds, sparsifies, measures and trains one model; returns the metrics. `data`:
     the dataset config.data names, when the caller has loaded it already."""
-    if config.model not in MODELS:
-        raise ValueError(f"config.model must be one of {', '.join(MODELS)}, got {config.model!r}")
     if not (config.epochs > 0 and math.isfinite(config.epochs)):
         raise ValueError(f"config.epochs must be a positive number, got {config.epochs!r}")
     if data is None:
         data = load_dataset(config.data, config.root, seed=config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    if config.model == "mlp":
-        in_features = math.prod(data.input_shape)
-        model = deep_mlp(
-            config.depth, config.width, config.activation, in_features, data.num_classes
-        )
-    else:
-        if len(data.input_shape) != 3:
-            raise ValueError(f"a cnn needs image data (mnist, cifar10), not {config.data}")
-        channels = data.input_shape[0]
-        model = vanilla_cnn(
-            config.depth, config.width, config.activation, channels, data.num_classes
-        )
+    model, depth, width = build_network(
+        config.model, config.depth, config.width, config.activation, data.input_shape,
+        data.num_classes,
+    )  # fmt: skip
+    config = replace(config, depth=depth, width=width)
+    conv_mode = default_conv_mode(config.conv_mode, config.distribution, model)
     start = time.perf_counter()
     sparse = sparsify(
         model,
@@ -71,6 +65,7 @@ def run_experiment(
         method=config.method,
         gain=config.gain,
         bias_std=config.bias_std,
+        conv_mode=config.conv_mode,
         generator=generator,
     )
     init_seconds = time.perf_counter() - start
@@ -90,6 +85,7 @@ def run_experiment(
         "config": asdict(config),
         "init_seconds": init_seconds,
         "density": sparse.density,
+        "conv_mode": conv_mode,
         "layer_densities": sparse.densities,
         "orthogonality_error": {"max": max(errors.values()), "per_layer": errors},
         "isometry_error": sparse.info.get("isometry_error", {}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..checks import check_size
+from ..conv_modes import CONTEMPORARY_CONV_MODE, mark_conv_mode
 from ..optional_imports import import_torchvision
 
 __all__ = ["efficientnet_b0"]
@@ -17,7 +18,8 @@ def efficientnet_b0(num_classes: int = 200) -> nn.Module:
     """torchvision's EfficientNet-B0, randomly initialized (weights=None: nothing is
     downloaded), with `num_classes` outputs, as the published main.py builds it. Its
     activations are torchvision's (SiLU, sigmoid gates): the published run's
-    --activation does not reach it.
+    --activation does not reach it. Marked for conv_mode "delta_more"
+    (eoi_ext.conv_modes), as the published run.
 
     Args:
         num_classes: outputs of the classifier (200, Tiny ImageNet's, as in the paper).
@@ -37,4 +39,5 @@ def efficientnet_b0(num_classes: int = 200) -> nn.Module:
     """
     num_classes = check_size(num_classes, "num_classes")
     torchvision = import_torchvision("efficientnet_b0")
-    return torchvision.models.efficientnet_b0(weights=None, num_classes=num_classes)
+    model = torchvision.models.efficientnet_b0(weights=None, num_classes=num_classes)
+    return mark_conv_mode(model, CONTEMPORARY_CONV_MODE)

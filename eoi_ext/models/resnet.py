@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_size
+from ..conv_modes import CONTEMPORARY_CONV_MODE, mark_conv_mode
 from .activations import activation as activation_class
 
 __all__ = ["cifar_resnet"]
@@ -104,7 +105,8 @@ def cifar_resnet(
     "cifar_resnet_<depth>[_<width>]"): 6n + 2 layers, n basic blocks per stage of
     width, 2 * width and 4 * width channels, BatchNorm after every conv, projection
     shortcuts (1x1 conv + BN) where a block downsamples, global average pooling and a
-    Linear readout. Returns logits (the published model returned their log_softmax by
+    Linear readout. Marked for conv_mode "delta_more" (eoi_ext.conv_modes), as the
+    published runs. Returns logits (the published model returned their log_softmax by
     default, trained with NLLLoss: the same as CrossEntropyLoss on these logits).
 
     Args:
@@ -127,4 +129,5 @@ def cifar_resnet(
         raise ValueError(f"depth must be 6n+2 with n >= 1 (e.g. 32, 56, 110), got {depth}")
     num_classes = check_size(num_classes, "num_classes")
     width = check_size(width, "width")
-    return CifarResNet((depth - 2) // 6, width, activation_class(activation), num_classes)
+    model = CifarResNet((depth - 2) // 6, width, activation_class(activation), num_classes)
+    return mark_conv_mode(model, CONTEMPORARY_CONV_MODE)

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from torch import nn
 
 from ..checks import check_choice, check_flag, check_size
+from ..conv_modes import CONTEMPORARY_CONV_MODE, mark_conv_mode
 from .activations import activation as activation_class
 
 __all__ = ["VGG_CONFIGS", "cifar_vgg16", "vgg16"]
@@ -38,6 +39,7 @@ def vgg16(
     Config "C" has three 1x1 convs with padding 1, as published (each grows the map by
     2: 32 x 32 inputs end at 2 x 2 x 512, hence the first Linear's 2048 inputs). For
     32 x 32 inputs. Returns logits (the published model returned their log_softmax).
+    Marked for conv_mode "delta_more" (eoi_ext.conv_modes), as the published runs.
 
     Args:
         activation: a name of eoi_ext.models.ACTIVATIONS.
@@ -74,13 +76,9 @@ def vgg16(
         in_features = 2048 if config == "C" and index == 0 else 512
         classifier += [nn.Linear(in_features, 512), act(), nn.BatchNorm1d(512)]
     classifier.append(nn.Linear(512, num_classes))
-    return nn.Sequential(
-        OrderedDict(
-            features=nn.Sequential(*features),
-            flatten=nn.Flatten(),
-            classifier=nn.Sequential(*classifier),
-        )
-    )
+    parts = OrderedDict(features=nn.Sequential(*features), flatten=nn.Flatten())
+    parts["classifier"] = nn.Sequential(*classifier)
+    return mark_conv_mode(nn.Sequential(parts), CONTEMPORARY_CONV_MODE)
 
 
 def cifar_vgg16(
@@ -92,7 +90,8 @@ def cifar_vgg16(
     """VGG-16 as published models/vgg.py builds it (VGG(depth=16, batchnorm=True)): 13
     3x3 convs without bias, each followed by BatchNorm and `activation`, 2x2 max pooling
     after the 2nd, 4th, 7th and 10th; then 2x2 average pooling (of 32 x 32 inputs'
-    2 x 2 maps), flatten and one Linear 512 -> num_classes. Returns logits.
+    2 x 2 maps), flatten and one Linear 512 -> num_classes. Returns logits. Marked for
+    conv_mode "delta_more" (eoi_ext.conv_modes).
 
     The published feature layers name every activation "actv{i}" (an f-string missing
     its f), so its OrderedDict keeps only one: the network it runs has one activation,
@@ -131,11 +130,10 @@ def cifar_vgg16(
             name = "actv{i}" if published_activations else f"actv{index}"
             features.append((name, act()))
         channels = int(entry)
-    return nn.Sequential(
-        OrderedDict(
-            feature=nn.Sequential(OrderedDict(features)),
-            pool=nn.AvgPool2d(2),
-            flatten=nn.Flatten(),
-            classifier=nn.Linear(channels, num_classes),
-        )
+    parts = OrderedDict(
+        feature=nn.Sequential(OrderedDict(features)),
+        pool=nn.AvgPool2d(2),
+        flatten=nn.Flatten(),
+        classifier=nn.Linear(channels, num_classes),
     )
+    return mark_conv_mode(nn.Sequential(parts), CONTEMPORARY_CONV_MODE)

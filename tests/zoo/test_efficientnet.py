@@ -21,6 +21,8 @@ def test_efficientnet_b0_is_torchvisions() -> None:
     torch.manual_seed(0)
     model = eoi_ext.models.efficientnet_b0(num_classes=10)
     assert isinstance(model, models.EfficientNet)
+    # specs/contemporary-networks/efficientnet_fixed.py: more_nonzeros True
+    assert eoi_ext.conv_modes.default_conv_mode(None, "erk", model) == "delta_more"
     reference = models.efficientnet_b0(weights=None, num_classes=10)
     assert [(n, p.shape) for n, p in model.named_parameters()] == [
         (n, p.shape) for n, p in reference.named_parameters()
