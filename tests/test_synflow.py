@@ -82,3 +82,37 @@ def test_synflow_keeps_every_layer_alive():
     torch.manual_seed(0)
     masks = synflow_masks(deep_mlp(6, 64, "relu", in_features=64), 0.01, (64,))
     assert all(mask.any() for mask in masks.values())
+
+
+def test_underflowed_flow_raises_naming_the_layer():
+    """A tanh network at gain 1.2, made positive, saturates: tanh' is exactly 0 in
+    float32, every score of the later layers is 0, and the published `score > threshold`
+    would empty them. The error names the layer; in float64 the flow survives."""
+    import eoi_ext
+
+    model = deep_mlp(6, 32, "tanh", in_features=64)
+    eoi_ext.sparsify(
+        model, 1.0, distribution="uniform", method="base", gain=1.2,
+        generator=torch.Generator().manual_seed(0),
+    ).remove()  # fmt: skip
+    with pytest.raises(ValueError, match=r"prunes every weight of 1\.weight.*underflowed"):
+        synflow_masks(model, 0.125, (64,), rounds=10)
+    masks = synflow_masks(model.double(), 0.125, (64,), rounds=10)
+    kept = sum(int(mask.sum()) for mask in masks.values())
+    assert kept == round(0.125 * sum(mask.numel() for mask in masks.values()))
+
+
+@pytest.mark.parametrize("backend", ["ext", "python"])
+def test_dense_kernel_top_up_fills_every_position(backend):
+    """At density 1 the kernel top-up adds every free position, without drawing them
+    one by one (eoi_ext/random_stream.py): the same all-True mask on both backends."""
+    import eoi_ext
+
+    weight = torch.empty(64, 64, 3, 3)
+    if backend == "python":
+        with eoi_ext.use_python_backend():
+            mask = eoi_ext.init.sparse_orthogonal_(weight, 1.0)
+    else:
+        mask = eoi_ext.init.sparse_orthogonal_(weight, 1.0)
+    assert bool(mask.all())
+    assert eoi_ext.metrics.conv_orthogonality_error(weight) < 1e-5

@@ -38,6 +38,12 @@ def synflow_masks(
     Returns:
         {weight name: bool mask} for every supported weight (eoi_ext.layers).
 
+    Raises:
+        ValueError: a round would empty a layer. Where the positive network saturates
+            (tanh of large inputs has a derivative of exactly 0 in float32), every score
+            of a layer is 0, and the published rule `score > threshold` prunes all of
+            it, far past the round's quota; the error names the layers.
+
     Examples:
         >>> nn = torch.nn
         >>> model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
@@ -63,7 +69,21 @@ def synflow_masks(
         if prune >= 1:  # below one the published loop keeps the masks as they are
             threshold = torch.kthvalue(flat, prune).values
             masks = [score > threshold for score in scores]
+            _check_flow(layers, masks, index, rounds)
         with torch.no_grad():
             for weight, mask in zip(weights, masks, strict=True):
                 weight.mul_(mask)
     return {layer.name: mask for layer, mask in zip(layers, masks, strict=True)}
+
+
+def _check_flow(layers: list, masks: list[Tensor], index: int, rounds: int) -> None:
+    """No silent empty masks (docs/reliability.md): sparsify would refuse them later,
+    without the cause."""
+    empty = [layer.name for layer, mask in zip(layers, masks, strict=True) if not mask.any()]
+    if empty:
+        raise ValueError(
+            f"synflow_masks: round {index + 1} of {rounds} prunes every weight of "
+            f"{', '.join(empty)}: the synaptic flow through them underflowed to 0 (a "
+            "saturating activation on the all-positive network?). Score the model at a "
+            "smaller weight scale, or in float64 (model.double())"
+        )
