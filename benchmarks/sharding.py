@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from eoi_ext.lab.bench.sharding import ShardingCase, format_sharding, measure_sharding
+from eoi_ext.lab.bench.report import format_sharding
+from eoi_ext.lab.bench.sharding import ShardingCase, measure_sharding
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
-"""What each contender runs on a network workload: the paper's deep MLP or CNN, whole.
+"""What each contender runs on a network workload: one of the paper's networks, whole
+(network_kinds.py).
 
 Every builder takes (workload, device, config) and returns a Cell (workloads.py). The
 model is built here, outside the timing, unless the workload asks for fresh models (the
 construction is then part of what is measured). EOI and the isometry baselines go
-through sparsify, as a user would; the other anchors touch the same layer weights.
+through sparsify, as a user would (the paper's baselines too: baseline_cells.py); the
+other anchors touch the same layer weights.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ...reference import published_sparse_orthogonal
 from ...sparse_model import SparseModel
 from ...sparsify import sparsify
 from .config import BenchConfig
+from .network_kinds import NETWORK_KINDS
 from .workloads import (
     NETWORK_ERROR_LAYERS,
     Cell,
@@ -39,12 +42,14 @@ __all__ = [
     "matrices_only",
     "orthogonal_network",
     "reference_network",
+    "sparse_figures",
+    "sparsified",
 ]
 
 SAMPLED = f"error: max over {NETWORK_ERROR_LAYERS} sampled layers"
 
 
-def _sparsified(
+def sparsified(
     w: NetworkWorkload, device: torch.device, config: BenchConfig, method: str, **kwargs: Any
 ) -> Callable[[], SparseModel]:
     """A call of sparsify on the whole model: on a fresh model each call, or on one model
@@ -75,7 +80,7 @@ def sparse_figures(result: SparseModel) -> dict[str, Any]:
 def eoi_network(
     w: NetworkWorkload, device: torch.device, config: BenchConfig, *, python: bool = False
 ) -> Cell:
-    return Cell(on_fallback(_sparsified(w, device, config, "eoi"), python), sparse_figures)
+    return Cell(on_fallback(sparsified(w, device, config, "eoi"), python), sparse_figures)
 
 
 def isometry_network(
@@ -84,15 +89,21 @@ def isometry_network(
     if w.kind not in config.isometry_networks:
         return skip(f"not run for the {w.kind} in this mode (minutes of iterations)")
     iterations = config.ai_steps if method == "ai_kaiming" else config.svd_iterations
-    call = _sparsified(w, device, config, method, iterations=iterations)
+    call = sparsified(w, device, config, method, iterations=iterations)
     return Cell(call, lambda result: {**sparse_figures(result), "iterations": iterations})
 
 
 def reference_network(w: NetworkWorkload, device: torch.device, config: BenchConfig) -> Cell:
     """One published call per layer at the layer's density (it has no model-level API);
     reports the density kept."""
-    if w.kind == "cnn":
-        return skip("matrices only: the published code has no conv construction")
+    if NETWORK_KINDS[w.kind].convs:
+        # eoi_ext/reference.py mirrors the published matrix algorithm; the published
+        # code's conv construction (sparselearning/weight_preprocesser.py) is not in it.
+        return skip(
+            "matrices only: `eoi_ext.reference` mirrors the published matrix algorithm alone "
+            "(the published code also builds convs: `sparse_delta_orthogonal`, with "
+            "`unfreeze_zeros`; not timed here)"
+        )
     if w.depth > config.reference_max_layers:
         return skip(f"above {config.reference_max_layers} layers in this mode (~15 ms a layer)")
     model, g = build_network(w).to(device), seeded(config.seed)

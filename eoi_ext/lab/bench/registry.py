@@ -4,8 +4,9 @@ Not to be confused with eoi_ext.methods.METHODS, sparsify's registry of initiali
 methods: a contender is something timed (EOI on one backend, an alternative, an
 anchor), and several of them reach the same sparsify method. Each entry says where it
 is available, what it runs on a matrix workload and on a network workload
-(matrix_cells.py, network_cells.py) and what it reports. Adding a contender is one entry
-here: `eoi bench` gives it a row for every workload, and a benchmarks/ case can name it.
+(matrix_cells.py, network_cells.py, baseline_cells.py) and what it reports. Adding a
+contender is one entry here: `eoi bench` gives it a row for every workload (every network
+workload when it has no matrix builder), and a benchmarks/ case can name it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import NamedTuple
 import torch
 
 from ...backends import backend
+from . import baseline_cells as b
 from . import matrix_cells as m
 from . import network_cells as n
 from .config import BenchConfig
@@ -40,9 +42,10 @@ def _cuda_ext(device: torch.device) -> bool:
 
 @dataclass(frozen=True)
 class Contender:
-    """One timed thing. `matrix` / `network`: (workload, device, config) -> Cell."""
+    """One timed thing. `matrix` / `network`: (workload, device, config) -> Cell;
+    `matrix` None: timed on networks only (no matrix rows)."""
 
-    matrix: Callable[[MatrixWorkload, torch.device, BenchConfig], Cell]
+    matrix: Callable[[MatrixWorkload, torch.device, BenchConfig], Cell] | None
     network: Callable[[NetworkWorkload, torch.device, BenchConfig], Cell] = n.matrices_only
     available: Callable[[torch.device], bool] = _always
     # Runs on the CPU even in a GPU run (a CPU backend, the published code), so that each
@@ -52,6 +55,10 @@ class Contender:
     fresh_models: bool = False
     # False: a part of one EOI call (benchmarks/ splits GPU time with it), not a row.
     in_bench: bool = True
+
+    def measures(self, workload: Workload) -> bool:
+        """Whether `eoi bench` gives this contender a row for `workload`."""
+        return self.matrix is not None or isinstance(workload, NetworkWorkload)
 
 
 # In the order of the table's rows (and of the slopes and plot legends).
@@ -66,6 +73,10 @@ CONTENDERS: dict[str, Contender] = {
         fresh_models=True,
     ),
     "reference": Contender(m.reference_matrix, n.reference_network, cpu_only=True),
+    # The paper's baselines, per network (issue 14).
+    "base": Contender(None, b.base_network, fresh_models=True),
+    "ai": Contender(None, b.ai_network, fresh_models=True),
+    "sao": Contender(None, b.sao_network, fresh_models=True),
     "svd_ai": Contender(
         partial(m.isometry_matrix, method="svd_ai"),
         partial(n.isometry_network, method="svd_ai"),
@@ -84,8 +95,9 @@ CONTENDERS: dict[str, Contender] = {
 
 
 def available_methods(device: torch.device) -> list[str]:
-    """The rows `eoi bench` measures on `device`: EOI on each compiled backend present
-    and always on the fallback, and every alternative."""
+    """The contenders `eoi bench` measures on `device`: EOI on each compiled backend
+    present and always on the fallback, and every alternative (each on the workloads
+    it measures, Contender.measures)."""
     return [name for name, c in CONTENDERS.items() if c.in_bench and c.available(device)]
 
 
@@ -104,6 +116,8 @@ def prepare(
         return skip(f"not available on {device}")
     where = torch.device("cpu") if contender.cpu_only else device
     if isinstance(workload, MatrixWorkload):
+        if contender.matrix is None:
+            return skip("networks only")
         return contender.matrix(workload, where, config)
     if workload.fresh_model and not contender.fresh_models:
         return skip("fresh models: only the contenders that go through sparsify")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from ..output import pyplot, save_figure
 from .config import BenchResult
 from .registry import CONTENDERS
-from .sharding import format_sharding
+from .sharding import ShardingRow
 from .timing import format_seconds
 
-__all__ = ["format_table", "save_plot"]
+__all__ = ["format_sharding", "format_table", "save_plot"]
 
 
 def _number(value: float | None, fmt: str) -> str:
@@ -63,6 +63,26 @@ def format_table(result: BenchResult) -> str:
             "",
             format_sharding(result.sharding),
         ]
+    return "\n".join(lines)
+
+
+def format_sharding(rows: list[ShardingRow]) -> str:
+    """A markdown table of `rows`."""
+    lines = [
+        "| workload | density | ranks | per-rank time (slowest rank) | speedup | "
+        "peak RSS growth (largest rank) | shard floor | memory vs 1 rank |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ranks = f"{r.ranks}" + (" (oversubscribed)" if r.oversubscribed else "")
+        if r.skipped:
+            lines.append(f"| {r.case} | {r.density:g} | {ranks} | skipped: {r.skipped} | | | | |")
+            continue
+        memory = "-" if r.memory_ratio is None else f"{r.memory_ratio:.2f}x"
+        lines.append(
+            f"| {r.case} | {r.density:g} | {ranks} | {r.median_s * 1e3:.0f} ms | "
+            f"{r.speedup:.2f}x | {r.peak_mib:.0f} MiB | {r.floor_mib:.0f} MiB | {memory} |"
+        )
     return "\n".join(lines)
 
 

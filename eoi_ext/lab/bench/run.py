@@ -1,9 +1,10 @@
 """`eoi bench`: EOI against every alternative, measured in one run on one machine.
 
 Every workload of the config (square matrices over sizes and densities, rectangular
-ones, the paper's deep MLP and CNN initialized as whole models through sparsify) is
-measured for every contender of the registry available on the device (registry.py:
-eoi on each backend, the published algorithm, svd_ai and ai, dense orthogonal_, the
+ones, the paper's deep MLP, 1000-layer CNN, ResNet-32 and VGG-16 initialized as whole
+models through sparsify) is measured for every contender of the registry available on
+the device (registry.py: eoi on each backend, the published algorithm, the paper's
+baselines base, ai and sao on networks, svd_ai and ai_kaiming, dense orthogonal_, the
 memory floor), then the strong scaling of sharded initialization over 1, 2, 4 CPU
 processes (sharding.py). Each cell is the median of repeated calls (timing.py), with
 the spread; slow anchors are skipped above a size where they would take minutes, and
@@ -58,7 +59,12 @@ def run_bench(config: BenchConfig, *, progress: bool = True) -> BenchResult:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda needs a CUDA build of torch and a GPU; none is available")
     names = available_methods(device)
-    cells = [(name, workload) for workload in config.workloads() for name in names]
+    cells = [
+        (name, workload)
+        for workload in config.workloads()
+        for name in names
+        if CONTENDERS[name].measures(workload)
+    ]
     sharding = [ShardingCase(*case) for case in config.sharding]
     result = BenchResult(config, machine_info(device))
     start = time.perf_counter()

@@ -22,7 +22,7 @@ from typing import Any
 
 from ...sharding import chunk_range
 
-__all__ = ["ShardingCase", "ShardingRow", "format_sharding", "measure_sharding"]
+__all__ = ["ShardingCase", "ShardingRow", "measure_sharding"]
 
 
 @dataclass(frozen=True)
@@ -167,23 +167,3 @@ def measure_sharding(
             if progress is not None:
                 progress.update(1)
     return rows
-
-
-def format_sharding(rows: list[ShardingRow]) -> str:
-    """A markdown table of `rows`."""
-    lines = [
-        "| workload | density | ranks | per-rank time (slowest rank) | speedup | "
-        "peak RSS growth (largest rank) | shard floor | memory vs 1 rank |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        ranks = f"{r.ranks}" + (" (oversubscribed)" if r.oversubscribed else "")
-        if r.skipped:
-            lines.append(f"| {r.case} | {r.density:g} | {ranks} | skipped: {r.skipped} | | | | |")
-            continue
-        memory = "-" if r.memory_ratio is None else f"{r.memory_ratio:.2f}x"
-        lines.append(
-            f"| {r.case} | {r.density:g} | {ranks} | {r.median_s * 1e3:.0f} ms | "
-            f"{r.speedup:.2f}x | {r.peak_mib:.0f} MiB | {r.floor_mib:.0f} MiB | {memory} |"
-        )
-    return "\n".join(lines)

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ...backends import use_python_backend
 from ...layers import find_layer_weights
 from ...metrics import layer_orthogonality_error, orthogonality_error
-from ...models import deep_mlp, vanilla_cnn
+from . import network_kinds
 
 __all__ = [
     "ERROR_SAMPLE_ROWS",
@@ -68,8 +68,9 @@ class MatrixWorkload:
 
 @dataclass(frozen=True)
 class NetworkWorkload:
-    """One of the paper's deep networks (kind "mlp" or "cnn", `depth` layers of `width`),
-    initialized as a whole model through sparsify."""
+    """One of the paper's networks (a kind of network_kinds.NETWORK_KINDS: "mlp",
+    "cnn", "resnet", "vgg"; `depth` layers of `width`), initialized as a whole model
+    through sparsify."""
 
     kind: str
     depth: int
@@ -82,7 +83,7 @@ class NetworkWorkload:
 
     @property
     def name(self) -> str:
-        return f"{self.kind} {self.depth}x{self.width}"
+        return network_kinds.network_name(self.kind, self.depth, self.width)
 
     @property
     def label(self) -> str:
@@ -129,12 +130,8 @@ def on_fallback(call: Callable[[], Any], python: bool) -> Callable[[], Any]:
 
 
 def build_network(workload: NetworkWorkload) -> nn.Module:
-    if workload.kind == "mlp":
-        width = workload.width
-        return deep_mlp(workload.depth, width, "tanh", in_features=width, out_features=10)
-    if workload.kind == "cnn":
-        return vanilla_cnn(workload.depth, workload.width, "tanh", in_channels=3, num_classes=10)
-    raise ValueError(f"network kind must be 'mlp' or 'cnn', got {workload.kind!r}")
+    """A new model of the workload's kind (network_kinds.py), on the CPU."""
+    return network_kinds.build_network(workload.kind, workload.depth, workload.width)
 
 
 def matrix_error(weight: Tensor) -> tuple[float, str | None]:
