@@ -86,15 +86,7 @@ def add_free_positions(
     topup_seed(seed) names position floor(u_t * total), and a position joins when it is
     neither held before the top-up (held(positions) -> bool) nor already added, until
     `need` joined (none when need <= 0). Draws come in vectorized chunks; the rule is
-    sequential. When every free position must join (a kernel at density 1), the set is
-    known without drawing: they are returned in position order, skipping the draws'
-    coupon-collector tail (every caller only sets the positions)."""
-    if need <= 0:
-        return torch.zeros(0, dtype=torch.int64)
-    everything = torch.arange(total, dtype=torch.int64)
-    free = everything[~held(everything)]
-    if need >= len(free):
-        return free
+    sequential."""
     added: dict[int, None] = {}
     stream = topup_seed(seed)
     first = 0

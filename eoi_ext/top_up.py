@@ -88,6 +88,9 @@ def top_up_(
     total = rows * cols
     counts = held.held_counts()
     for b, seed in enumerate(seeds.tolist()):
+        if int(target_count) >= total:  # every position joins whatever the draws: full
+            mask[b].fill_(True)
+            continue
         positions = add_free_positions(
             seed,
             total,

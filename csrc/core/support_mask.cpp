@@ -47,6 +47,12 @@ int64_t top_up_mask(uint64_t seed, int64_t rows, int64_t cols, int64_t target_co
   for (int64_t p = 0; p < total; ++p) held += mask[p] != 0;
   const int64_t need = std::min(target_count, total) - held;
   if (need <= 0) return 0;
+  if (target_count >= total) {
+    // Every free position joins whatever the draws: skip drawing the coupon collector's
+    // tail (the Python mirror, eoi_ext/fallback/support_mask.py, does the same).
+    std::fill(mask, mask + total, uint8_t{1});
+    return need;
+  }
   add_free_positions(seed, total, need, mask);
   return need;
 }
