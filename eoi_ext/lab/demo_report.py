@@ -12,7 +12,9 @@ from .output import pyplot, save_figure
 if TYPE_CHECKING:
     from .demo import DemoConfig, MethodResult
 
-__all__ = ["duration", "print_table", "save_plot"]
+__all__ = ["VANISHED", "duration", "print_table", "save_plot"]
+
+VANISHED = 1e-12  # the plot's floor for a Jacobian's largest singular value
 
 
 def duration(seconds: float) -> str:
@@ -36,15 +38,26 @@ def save_plot(results: list[MethodResult], path: str, config: DemoConfig) -> Non
     """Loss curves and the Jacobian's singular-value histograms of every method."""
     figure, (losses, spectra) = pyplot().subplots(1, 2, figsize=(11, 4))
     window = max(1, config.steps // 20)
-    logs = {r.method: torch.log10(r.singular_values.clamp_min(1e-300)) for r in results}
-    low = min(float(v.min()) for v in logs.values())
-    high = max(float(v.max()) for v in logs.values())
+    # A signal that vanished through the depth (largest singular value below VANISHED,
+    # often exactly 0 in float64) gets a legend entry instead of a bar hundreds of
+    # decades away that would squeeze every other histogram into one bin.
+    logs = {
+        r.method: torch.log10(r.singular_values.clamp_min(1e-300))
+        for r in results
+        if float(r.singular_values.max()) >= VANISHED
+    }
+    low = min((float(v.min()) for v in logs.values()), default=0.0)
+    high = max((float(v.max()) for v in logs.values()), default=0.0)
     bins = torch.linspace(low - 0.5, high + 0.5, 50).numpy()  # shared, so widths compare
     for r in results:
         values = torch.tensor(r.training.losses)
         smooth = values.unfold(0, window, 1).mean(dim=1) if len(values) >= window else values
         losses.plot(range(window - 1, window - 1 + len(smooth)), smooth, label=r.method)
-        spectra.hist(logs[r.method].numpy(), bins=bins, alpha=0.6, label=r.method)
+        if r.method in logs:
+            spectra.hist(logs[r.method].numpy(), bins=bins, alpha=0.6, label=r.method)
+        else:
+            largest = float(r.singular_values.max())
+            spectra.plot([], [], " ", label=f"{r.method}: vanished (max {largest:.2g})")
     losses.set(xlabel="step", ylabel=f"training loss (mean of {window})", title="training")
     losses.axhline(math.log(10), color="grey", linestyle=":", linewidth=1)
     losses.legend()
