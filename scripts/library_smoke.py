@@ -9,6 +9,7 @@ Usage: python scripts/library_smoke.py   (EOI_EXT_BACKEND=ext to require the ext
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import torch
@@ -61,4 +62,7 @@ sparse.remove()
 
 lab = sorted(name for name in sys.modules if name.startswith("eoi_ext.lab"))
 assert not lab, f"the library imported the lab: {lab}"
+# The wheel ships the lab's experiment specs (pyproject.toml package-data), read as files.
+specs = importlib.util.find_spec("eoi_ext").submodule_search_locations[0] + "/lab/specs"
+assert os.path.isfile(f"{specs}/res32.toml"), f"the wheel lacks the specs: {specs}"
 print(f"library smoke test ok ({eoi_ext.backend()}): {eoi_ext.__file__}")

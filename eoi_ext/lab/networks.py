@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..models import cifar_conv, cifar_resnet, deep_mlp, vanilla_cnn, vgg16
+from ..models import cifar_conv, cifar_resnet, deep_mlp, efficientnet_b0, vanilla_cnn, vgg16
 
 __all__ = ["NETWORKS", "Network", "build_network"]
 
@@ -19,7 +19,7 @@ __all__ = ["NETWORKS", "Network", "build_network"]
 class Network:
     """How to build one network: from (depth, width, activation, input shape, classes);
     its default depth and width (None: fixed by the architecture, the flag refused), and
-    the input it needs ("any", "image": (c, h, w), "cifar": (3, 32, 32))."""
+    the input it needs ("any", "image": (c, h, w), "rgb": (3, h, w), "cifar": (3, 32, 32))."""
 
     build: Callable[[int, int, str, tuple[int, ...], int], nn.Module]
     depth: int | None
@@ -60,9 +60,20 @@ NETWORKS: dict[str, Network] = {
         width=None,
         needs="cifar",
     ),
+    # torchvision's (needs it installed); its activations are its own (SiLU), as published.
+    "efficientnet_b0": Network(
+        lambda depth, width, act, shape, classes: efficientnet_b0(classes),
+        depth=None,
+        width=None,
+        needs="rgb",
+    ),
 }
 
-_NEEDS = {"image": "image data (mnist, cifar10)", "cifar": "32 x 32 RGB images (cifar10)"}
+_NEEDS = {
+    "image": "image data (mnist, cifar10)",
+    "rgb": "RGB images (cifar10, tiny_imagenet)",
+    "cifar": "32 x 32 RGB images (cifar10)",
+}
 
 
 def build_network(
@@ -105,6 +116,8 @@ def build_network(
             raise ValueError(f"{flag} is fixed by the {name} architecture; leave it unset")
     if network.needs == "image" and len(input_shape) != 3:
         raise ValueError(f"model {name} needs {_NEEDS['image']}, got inputs {input_shape}")
+    if network.needs == "rgb" and (len(input_shape) != 3 or input_shape[0] != 3):
+        raise ValueError(f"model {name} needs {_NEEDS['rgb']}, got inputs {input_shape}")
     if network.needs == "cifar" and tuple(input_shape) != (3, 32, 32):
         raise ValueError(f"model {name} needs {_NEEDS['cifar']}, got inputs {input_shape}")
     depth = network.depth if depth is None else depth

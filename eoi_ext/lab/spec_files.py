@@ -1,0 +1,188 @@
+"""Experiment specs: the paper's experiments as TOML files (eoi_ext/lab/specs/), each
+transcribing a published spec (specs/ of the published code) into eoi_ext's names.
+
+A spec has tables `model`, `data`, `recipe` (and `measure`), an array `grid` of blocks
+(the published params_grid: each block's list-valued axes seed, density, masks, init,
+activation expand as a product; scalar keys are the block's own settings), and a `smoke`
+table: the changes that make every block run in seconds (its `grid` replaces axes in
+every block). Everything is checked at load, with errors naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .networks import NETWORKS
+from .spec_grid import RunCell, check_cell
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the lab extra installs tomli there
+    import tomli as tomllib
+
+__all__ = ["SCALES", "SPEC_DIR", "ExperimentSpec", "expand", "load_spec", "spec_names"]
+
+SPEC_DIR = Path(__file__).with_name("specs")
+SCALES = ("paper", "smoke")
+AXES = ("seed", "density", "masks", "init", "activation")
+_TABLES = {
+    "model": {"network", "depth", "width", "activation", "gain", "bias_std", "conv_mode"},
+    "data": {"dataset"},
+    "recipe": {
+        "optimizer", "learning_rate", "momentum", "nesterov", "weight_decay", "epochs",
+        "batch_size", "augment", "ai_iterations",
+    },
+    "measure": {"jacobian"},
+}  # fmt: skip
+_BLOCK_SETTINGS = {"label", "double_precision", "learning_rate", "weight_decay"}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A loaded spec: its name, title, the published file it transcribes, and its tables
+    as plain dicts (see the module docstring).
+
+    Attributes:
+        name, title, published: as the file says.
+        model, data, recipe, measure: the tables.
+        grid: the blocks.
+        smoke: the smoke scale's changes.
+        path: the file.
+    """
+
+    name: str
+    title: str
+    published: str
+    model: dict[str, Any]
+    data: dict[str, Any]
+    recipe: dict[str, Any]
+    measure: dict[str, Any]
+    grid: list[dict[str, Any]]
+    smoke: dict[str, Any]
+    path: Path
+
+
+def spec_names() -> list[str]:
+    """The specs that ship with eoi_ext, by name.
+
+    Returns:
+        Sorted names, e.g. "res32".
+
+    Examples:
+        >>> "res32" in eoi_ext.lab.spec_files.spec_names()
+        True
+    """
+    return sorted(path.stem for path in SPEC_DIR.glob("*.toml"))
+
+
+def load_spec(spec: str | Path) -> ExperimentSpec:
+    """Reads and checks a spec: a name of spec_names() or a path to a TOML file.
+
+    Args:
+        spec: the spec's name or file.
+
+    Returns:
+        The ExperimentSpec.
+
+    Raises:
+        FileNotFoundError: no such spec. ValueError: a key or value the format does not
+            allow, naming the file and the key.
+
+    Examples:
+        >>> spec = eoi_ext.lab.spec_files.load_spec("res32")
+        >>> spec.model["network"], spec.published
+        ('cifar_resnet', 'specs/contemporary-networks/res32.py')
+    """
+    path = Path(spec) if str(spec).endswith(".toml") else SPEC_DIR / f"{spec}.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"spec {spec!r} not found: give a .toml file or one of "
+                                f"{', '.join(spec_names())}")  # fmt: skip
+    raw = tomllib.loads(path.read_text())
+    where = path.name
+    known = {"name", "title", "published", "grid", "smoke", *_TABLES}
+    _no_unknown(raw, known, where)
+    tables = {table: dict(raw.get(table, {})) for table in _TABLES}
+    for table, keys in _TABLES.items():
+        _no_unknown(tables[table], keys, f"{where} [{table}]")
+    if tables["model"].get("network") not in NETWORKS:
+        raise ValueError(f"{where} [model] network must be one of {', '.join(NETWORKS)}")
+    grid = raw.get("grid")
+    if not isinstance(grid, list) or not grid:
+        raise ValueError(f"{where}: grid must hold at least one [[grid]] block")
+    smoke = dict(raw.get("smoke", {}))
+    _no_unknown(smoke, {"model", "data", "recipe", "grid"}, f"{where} [smoke]")
+    loaded = ExperimentSpec(
+        str(raw.get("name", path.stem)), str(raw.get("title", "")), str(raw.get("published", "")),
+        tables["model"], tables["data"], tables["recipe"], tables["measure"],
+        [dict(block) for block in grid], smoke, path,
+    )  # fmt: skip
+    for scale in SCALES:
+        expand(loaded, scale)  # every cell of both scales is checked now
+    return loaded
+
+
+def expand(spec: ExperimentSpec, scale: str = "paper") -> list[RunCell]:
+    """Every run of `spec` at `scale`, in grid order.
+
+    Args:
+        spec: a loaded spec.
+        scale: "paper" (the published values) or "smoke" (seconds per run).
+
+    Returns:
+        The cells; their keys are unique.
+
+    Raises:
+        ValueError: an unknown scale, or a block that names a value the vocabulary lacks
+            or pairs dense and sparse settings.
+
+    Examples:
+        >>> spec = eoi_ext.lab.spec_files.load_spec("res32")
+        >>> len(eoi_ext.lab.spec_files.expand(spec, "paper"))  # 40 dense, 150, 225
+        415
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    smoke = spec.smoke if scale == "smoke" else {}
+    model = {**spec.model, **smoke.get("model", {})}
+    data = {**spec.data, **smoke.get("data", {})}
+    recipe = {**spec.recipe, **smoke.get("recipe", {})}
+    cells: dict[str, RunCell] = {}
+    for index, block in enumerate(spec.grid):
+        where = f"{spec.path.name} grid block {index + 1}"
+        _no_unknown(block, {*AXES, *_BLOCK_SETTINGS}, where)
+        axes = {axis: block.get(axis) for axis in AXES}
+        axes["activation"] = axes["activation"] or [model.get("activation", "relu")]
+        for axis, values in smoke.get("grid", {}).items():
+            if axis not in AXES:
+                raise ValueError(f"{spec.path.name} [smoke] grid: unknown axis {axis}")
+            if not (axis == "density" and axes["masks"] == ["dense"]):  # dense stays at 1
+                axes[axis] = values
+        for axis, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"{where}: {axis} must be a non-empty list")
+        options = tuple(sorted((k, v) for k, v in block.items() if k not in (*AXES, "label")))
+        for seed, density, masks, init, act in itertools.product(*axes.values()):
+            check_cell(where, density, masks, init, act)
+            cell = RunCell(
+                spec.name, str(block.get("label", index + 1)), model["network"],
+                model.get("depth"), model.get("width"), act, float(model.get("gain", 1.0)),
+                float(model.get("bias_std", 0.0)), model.get("conv_mode"), data["dataset"],
+                float(density), masks, init, int(seed), tuple(sorted(recipe.items())), options,
+            )  # fmt: skip
+            earlier = cells.setdefault(cell.key, cell)
+            # The smoke scale's narrower axes can fold blocks onto one another: the same
+            # run twice is one run there; anything else twice is a spec's mistake.
+            folded = scale == "smoke" and replace(earlier, block=cell.block) == cell
+            if earlier is not cell and not folded:
+                raise ValueError(f"{where}: run {cell.key} is in an earlier block too")
+    return list(cells.values())
+
+
+def _no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
