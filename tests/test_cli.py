@@ -87,7 +87,10 @@ def test_train_writes_metrics(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--model", "cnn"], "--model cnn needs image data (--data mnist or cifar10)"),
+        (
+            ["train", "--model", "cnn"],
+            "--model cnn needs image data (--data mnist or cifar10 or cifar100 or tiny_imagenet)",
+        ),
         (["train", "--data", "mnist"], "--data mnist needs --root"),
         (["train", "--data", "mnist", "--root", "/no/such/dir"], "--root '/no/such/dir' is not"),
         (["train", "--epochs", "0"], "argument --epochs: must be a positive number"),

@@ -2,18 +2,25 @@
 
 - "digits": scikit-learn's 8x8 handwritten digits (1,797 images that ship with
   scikit-learn), standardized with the training split's statistics.
-- "mnist", "cifar10": read from a local torchvision root (download=False); a clear error
-  says how to provide the files when they are missing.
+- "synthetic": a small deterministic set made here (eoi_ext/lab/datasets_synthetic.py).
+- "mnist", "cifar10", "cifar100": read from a local torchvision root (download=False;
+  eoi_ext/lab/datasets_torchvision.py).
+- "tiny_imagenet": the distributed Tiny ImageNet tree under a local root
+  (eoi_ext/lab/datasets_tiny_imagenet.py).
+
+The images are standardized per channel with the training split's statistics. A dataset
+that is not under its root raises FileNotFoundError naming the expected tree and how to
+get it; a missing torchvision (or Pillow, for Tiny ImageNet) raises ImportError.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-from torch import Tensor
 
-from ..optional_imports import import_torchvision
+from .datasets_common import Dataset
+from .datasets_synthetic import load_synthetic
+from .datasets_tiny_imagenet import load_tiny_imagenet
+from .datasets_torchvision import TORCHVISION_LAYOUTS, load_torchvision
 
 __all__ = [
     "DATASETS",
@@ -21,34 +28,49 @@ __all__ = [
     "Dataset",
     "load_dataset",
     "load_digits",
+    "load_synthetic",
+    "load_tiny_imagenet",
     "load_torchvision",
 ]
 
-DATASETS = ("digits", "mnist", "cifar10")
-IMAGE_DATASETS = ("mnist", "cifar10")  # read from a local torchvision root
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Train and test tensors: x (N, *input_shape) float32, y (N,) int64."""
-
-    name: str
-    x_train: Tensor
-    y_train: Tensor
-    x_test: Tensor
-    y_test: Tensor
-    num_classes: int
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
+# Image datasets (N, C, H, W) read from a local root (`eoi train --root`).
+IMAGE_DATASETS = (*TORCHVISION_LAYOUTS, "tiny_imagenet")
+# Everything load_dataset knows; digits and synthetic need no root.
+DATASETS = ("digits", "synthetic", *IMAGE_DATASETS)
 
 
 def load_dataset(name: str, root: str | None = None, *, seed: int = 0) -> Dataset:
-    """Loads `name` ("digits", "mnist" or "cifar10"); root is the torchvision root of the
-    latter two. The digits split (80/20, stratified) depends on `seed`."""
+    """Loads dataset `name`, from root for the IMAGE_DATASETS.
+
+    Args:
+        name: one of DATASETS.
+        root: the local root of an image dataset (a torchvision root for mnist, cifar10
+            and cifar100; the folder holding tiny-imagenet-200 for tiny_imagenet);
+            ignored by digits and synthetic.
+        seed: the digits split (80/20, stratified) and the synthetic samples (its
+            default shape, (3, 32, 32)); the image datasets have fixed splits.
+
+    Returns:
+        The Dataset.
+
+    Raises:
+        ValueError: an unknown name, or no root for an image dataset.
+        FileNotFoundError: the dataset is not under root; the message names the expected
+            layout and how to get the files (nothing is ever downloaded).
+        ImportError: torchvision (mnist, cifar10, cifar100) or Pillow (tiny_imagenet) is
+            missing.
+
+    Examples:
+        >>> data = eoi_ext.lab.data.load_dataset("synthetic", seed=1)
+        >>> data.input_shape, len(data.x_train), len(data.x_test), data.num_classes
+        ((3, 32, 32), 512, 256, 10)
+    """
     if name == "digits":
         return load_digits(seed=seed)
+    if name == "synthetic":
+        return load_synthetic(seed=seed)
+    if name == "tiny_imagenet":
+        return load_tiny_imagenet(root)
     if name in IMAGE_DATASETS:
         return load_torchvision(name, root)
     raise ValueError(f"name must be one of {', '.join(DATASETS)}, got {name!r}")
@@ -66,7 +88,7 @@ def load_digits(*, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0) + 1e-6  # some border pixels are always 0
 
-    def tensor(values) -> Tensor:
+    def tensor(values) -> torch.Tensor:
         return torch.tensor((values - mean) / std, dtype=torch.float32)
 
     return Dataset(
@@ -75,43 +97,5 @@ def load_digits(*, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
         torch.tensor(y_train, dtype=torch.int64),
         tensor(x_test),
         torch.tensor(y_test, dtype=torch.int64),
-        10,
-    )
-
-
-def load_torchvision(name: str, root: str | None) -> Dataset:
-    """MNIST (N, 1, 28, 28) or CIFAR-10 (N, 3, 32, 32) from a local torchvision root,
-    scaled to [0, 1] and standardized per channel with the training statistics.
-
-    Raises:
-        ValueError: root is None. ImportError: torchvision is missing or fails to import.
-        FileNotFoundError: the dataset is not under root (nothing is ever downloaded).
-    """
-    if root is None:
-        raise ValueError(f"root must name a local torchvision root holding {name} (no downloads)")
-    torchvision = import_torchvision(f"loading {name}")
-    cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
-    try:
-        train = cls(root, train=True, download=False)
-        test = cls(root, train=False, download=False)
-    except RuntimeError as error:
-        raise FileNotFoundError(
-            f"{name} was not found under {root!r} ({error}); place the torchvision files "
-            "there (this package never downloads)"
-        ) from error
-
-    def images(dataset) -> Tensor:
-        x = torch.as_tensor(dataset.data, dtype=torch.float32) / 255.0
-        return x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
-
-    x_train, x_test = images(train), images(test)
-    mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
-    std = x_train.std(dim=(0, 2, 3), keepdim=True)
-    return Dataset(
-        name,
-        (x_train - mean) / std,
-        torch.as_tensor(train.targets, dtype=torch.int64),
-        (x_test - mean) / std,
-        torch.as_tensor(test.targets, dtype=torch.int64),
         10,
     )
