@@ -23,7 +23,8 @@ class Dataset:
         num_classes: the labels are 0 .. num_classes - 1.
 
     Examples:
-        >>> data = eoi_ext.lab.data.load_synthetic((4,), train_size=20, test_size=10)
+        >>> from eoi_ext.lab.datasets_synthetic import load_synthetic
+        >>> data = load_synthetic((4,), train_size=20, test_size=10)
         >>> data.input_shape, data.num_classes
         ((4,), 10)
     """

@@ -44,10 +44,11 @@ def load_synthetic(
         The Dataset, named "synthetic".
 
     Examples:
-        >>> data = eoi_ext.lab.data.load_synthetic((3, 8, 8), train_size=40, test_size=20)
+        >>> load = eoi_ext.lab.datasets_synthetic.load_synthetic
+        >>> data = load((3, 8, 8), train_size=40, test_size=20)
         >>> data.x_train.shape, data.y_test.shape, data.num_classes
         (torch.Size([40, 3, 8, 8]), torch.Size([20]), 10)
-        >>> bool((data.x_train == eoi_ext.lab.data.load_synthetic(
+        >>> bool((data.x_train == eoi_ext.lab.datasets_synthetic.load_synthetic(
         ...     (3, 8, 8), train_size=40, test_size=20).x_train).all())
         True
     """

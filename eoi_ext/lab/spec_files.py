@@ -34,7 +34,7 @@ _TABLES = {
     "data": {"dataset"},
     "recipe": {
         "optimizer", "learning_rate", "momentum", "nesterov", "weight_decay", "epochs",
-        "batch_size", "augment", "ai_iterations",
+        "batch_size", "augment", "ai_iterations", "synflow_rounds",
     },
     "measure": {"jacobian"},
 }  # fmt: skip
