@@ -89,7 +89,8 @@ def test_train_writes_metrics(tmp_path, capsys):
     [
         (
             ["train", "--model", "cnn"],
-            "--model cnn needs image data (--data mnist or cifar10 or cifar100 or tiny_imagenet)",
+            "--model cnn needs image data (--data mnist or cifar10 or cifar100 or tiny_imagenet "
+            "or synthetic)",
         ),
         (["train", "--data", "mnist"], "--data mnist needs --root"),
         (["train", "--data", "mnist", "--root", "/no/such/dir"], "--root '/no/such/dir' is not"),
@@ -100,7 +101,8 @@ def test_train_writes_metrics(tmp_path, capsys):
         (["train", "--method", "magic"], "invalid choice"),
         (["train", "--activation", "gelu"], "invalid choice"),
         (["train", "--model", "vgg16", "--data", "cifar10", "--depth", "3"], "--depth: fixed"),
-        (["train", "--model", "cifar_resnet"], "needs 32 x 32 RGB images (--data cifar10)"),
+        (["train", "--model", "cifar_resnet"], "needs 32 x 32 RGB images (--data cifar10 or"),
+        (["train", "--model", "efficientnet_b0"], "needs RGB images (--data cifar10 or"),
         (["train", "--model", "cifar_conv", "--data", "mnist"], "needs 32 x 32 RGB images"),
         (["train", "--conv-mode", "full"], "invalid choice"),
         (["demo", "--steps", "0"], "argument --steps: must be an integer >= 1"),

@@ -52,7 +52,8 @@ def test_defaults_fill_depth_and_width():
     ("name", "depth", "shape", "match"),
     [
         ("vgg16", 11, (3, 32, 32), "depth is fixed by the vgg16 architecture"),
-        ("cifar_resnet", None, (1, 28, 28), r"needs 32 x 32 RGB images \(cifar10\)"),
+        ("cifar_resnet", None, (1, 28, 28), r"needs 32 x 32 RGB images, got inputs \(1, 28"),
+        ("efficientnet_b0", None, (1, 28, 28), r"needs RGB images, got inputs \(1, 28, 28\)"),
         ("cnn", None, (64,), r"needs image data"),
         ("resnet", None, (3, 32, 32), "model must be one of"),
     ],

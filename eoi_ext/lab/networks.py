@@ -12,7 +12,7 @@ from torch import nn
 
 from ..models import cifar_conv, cifar_resnet, deep_mlp, efficientnet_b0, vanilla_cnn, vgg16
 
-__all__ = ["NETWORKS", "Network", "build_network"]
+__all__ = ["NEEDS", "NETWORKS", "Network", "build_network"]
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,10 @@ NETWORKS: dict[str, Network] = {
     ),
 }
 
-_NEEDS = {
-    "image": "image data (mnist, cifar10)",
-    "rgb": "RGB images (cifar10, tiny_imagenet)",
-    "cifar": "32 x 32 RGB images (cifar10)",
+NEEDS = {
+    "image": "image data",
+    "rgb": "RGB images",
+    "cifar": "32 x 32 RGB images",
 }
 
 
@@ -115,11 +115,11 @@ def build_network(
         if value is not None and default is None:
             raise ValueError(f"{flag} is fixed by the {name} architecture; leave it unset")
     if network.needs == "image" and len(input_shape) != 3:
-        raise ValueError(f"model {name} needs {_NEEDS['image']}, got inputs {input_shape}")
+        raise ValueError(f"model {name} needs {NEEDS['image']}, got inputs {input_shape}")
     if network.needs == "rgb" and (len(input_shape) != 3 or input_shape[0] != 3):
-        raise ValueError(f"model {name} needs {_NEEDS['rgb']}, got inputs {input_shape}")
+        raise ValueError(f"model {name} needs {NEEDS['rgb']}, got inputs {input_shape}")
     if network.needs == "cifar" and tuple(input_shape) != (3, 32, 32):
-        raise ValueError(f"model {name} needs {_NEEDS['cifar']}, got inputs {input_shape}")
+        raise ValueError(f"model {name} needs {NEEDS['cifar']}, got inputs {input_shape}")
     depth = network.depth if depth is None else depth
     width = network.width if width is None else width
     model = network.build(depth or 0, width or 0, activation, input_shape, num_classes)

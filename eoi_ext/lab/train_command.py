@@ -43,7 +43,7 @@ def add_train_parser(commands: Any) -> None:
     run.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
     run.add_argument("--lr", type=positive_value, default=defaults.learning_rate)
     run.add_argument("--data", choices=DATASETS, default=defaults.data)
-    run.add_argument("--root", default=None, help="local torchvision root (mnist, cifar10)")
+    run.add_argument("--root", default=None, help="local dataset root (no downloads)")
     run.add_argument("--seed", type=int, default=defaults.seed)
     run.add_argument("--json", default="eoi_train.json", help="metrics file")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -52,18 +52,20 @@ def add_train_parser(commands: Any) -> None:
 def _check_model_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """The model's needs (eoi_ext/lab/networks.py), as usage errors naming the flags."""
     from .data import IMAGE_DATASETS
-    from .networks import NETWORKS
+    from .networks import NEEDS, NETWORKS
 
     network = NETWORKS[args.model]
     for flag in ("depth", "width"):
         if getattr(args, flag) is not None and getattr(network, flag) is None:
             parser.error(f"--{flag}: fixed by the {args.model} architecture; leave it unset")
-    if network.needs == "image" and args.data not in IMAGE_DATASETS:
-        parser.error(
-            f"--model {args.model} needs image data (--data {' or '.join(IMAGE_DATASETS)})"
-        )
-    if network.needs == "cifar" and args.data != "cifar10":
-        parser.error(f"--model {args.model} needs 32 x 32 RGB images (--data cifar10)")
+    accepted = {  # the datasets of each need (eoi_ext/lab/data.py; synthetic is 3 x 32 x 32)
+        "image": (*IMAGE_DATASETS, "synthetic"),
+        "rgb": ("cifar10", "cifar100", "tiny_imagenet", "synthetic"),
+        "cifar": ("cifar10", "cifar100", "synthetic"),
+    }.get(network.needs)
+    if accepted is not None and args.data not in accepted:
+        parser.error(f"--model {args.model} needs {NEEDS[network.needs]} "
+                     f"(--data {' or '.join(accepted)})")  # fmt: skip
 
 
 def run_train_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -75,9 +77,7 @@ def run_train_command(args: argparse.Namespace, parser: argparse.ArgumentParser)
     _check_model_flags(args, parser)
     if args.data in IMAGE_DATASETS:
         if args.root is None:
-            parser.error(
-                f"--data {args.data} needs --root, a local torchvision root (no downloads)"
-            )
+            parser.error(f"--data {args.data} needs --root, a local dataset root (no downloads)")
         if not Path(args.root).is_dir():
             parser.error(f"--root {args.root!r} is not a directory")
     try:
