@@ -27,7 +27,7 @@ from .checkpoint import capture, latest_checkpoint, load_checkpoint, restore, sa
 from .data import Dataset
 from .output import progress_bar
 from .recipe import Recipe, make_optimizer, make_scheduler
-from .training import evaluate
+from .training import evaluate, train_step
 
 __all__ = ["FitResult", "fit"]
 
@@ -139,14 +139,7 @@ def fit(
                 x, y = data.x_train[index].to(device), data.y_train[index].to(device)
                 if recipe.augment:
                     x = augment_cifar(x, generator, padding_mode=recipe.padding_mode)
-                loss = nn.functional.cross_entropy(model(x), y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                result.losses.append(loss.item())
-                if bar is not None:
-                    bar.set_postfix(loss=f"{result.losses[-1]:.3f}", refresh=False)
-                    bar.update(1)
+                result.losses.append(train_step(model, optimizer, x, y, bar))
             scheduler.step()
             accuracy, test_loss = evaluate(model, x_test, y_test)
             result.test_accuracies.append(accuracy)

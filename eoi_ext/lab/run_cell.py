@@ -71,10 +71,8 @@ def cell_recipe(cell: RunCell) -> Recipe:
     fields = {f.name for f in dataclasses.fields(Recipe)}
     settings = {k: v for k, v in cell.recipe if k in fields}
     settings.setdefault("augment", False)
-    if "learning_rate" in dict(cell.options):  # a block's own learning rate
-        settings["learning_rate"] = dict(cell.options)["learning_rate"]
-    if "weight_decay" in dict(cell.options):
-        settings["weight_decay"] = dict(cell.options)["weight_decay"]
+    # A block's own learning rate and weight decay win over the spec's.
+    settings.update((k, v) for k, v in cell.options if k in ("learning_rate", "weight_decay"))
     return Recipe(**settings)
 
 

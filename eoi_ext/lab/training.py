@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 from .data import Dataset
 from .output import progress_bar
 
-__all__ = ["TrainingResult", "evaluate", "make_adam", "train"]
+__all__ = ["TrainingResult", "evaluate", "make_adam", "train", "train_step"]
 
 
 @dataclass
@@ -48,6 +49,22 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1024) -> 
     return correct / len(x), loss / len(x)
 
 
+def train_step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, bar: Any
+) -> float:
+    """One minibatch: cross-entropy on the logits, backward, an optimizer step; the loss
+    is shown on `bar` (a progress_bar, or None) and returned (train and fit.py's loop)."""
+    loss = nn.functional.cross_entropy(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    value = loss.item()
+    if bar is not None:
+        bar.set_postfix(loss=f"{value:.3f}", refresh=False)
+        bar.update(1)
+    return value
+
+
 def train(
     model: nn.Module,
     data: Dataset,
@@ -67,14 +84,8 @@ def train(
     model.train()
     for _ in range(steps):
         index = torch.randint(0, len(data.x_train), (batch_size,), generator=generator)
-        loss = nn.functional.cross_entropy(model(data.x_train[index]), data.y_train[index])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        result.losses.append(loss.item())
-        if bar is not None:
-            bar.set_postfix(loss=f"{result.losses[-1]:.3f}", refresh=False)
-            bar.update(1)
+        x, y = data.x_train[index], data.y_train[index]
+        result.losses.append(train_step(model, optimizer, x, y, bar))
     if bar is not None:
         bar.close()
     result.seconds = time.perf_counter() - start
