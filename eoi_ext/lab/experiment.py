@@ -16,7 +16,7 @@ from .data import Dataset, load_dataset
 from .networks import NETWORKS, build_network
 from .training import train
 
-__all__ = ["MODELS", "ExperimentConfig", "run_experiment"]
+__all__ = ["MODELS", "ExperimentConfig", "run_experiment", "spectrum_summary"]
 
 MODELS = tuple(NETWORKS)
 
@@ -39,6 +39,12 @@ class ExperimentConfig:
     data: str = "digits"
     root: str | None = None
     seed: int = 0
+
+
+def spectrum_summary(values: torch.Tensor) -> dict[str, float]:
+    """Mean, std, min and max of singular values: what a JSON record keeps of a spectrum
+    (eoi train here, eoi run in run_cell.py)."""
+    return {stat: float(getattr(values, stat)()) for stat in ("mean", "std", "min", "max")}
 
 
 def run_experiment(
@@ -89,12 +95,7 @@ def run_experiment(
         "layer_densities": sparse.densities,
         "orthogonality_error": {"max": max(errors.values()), "per_layer": errors},
         "isometry_error": sparse.info.get("isometry_error", {}),
-        "jacobian_singular_values": {
-            "mean": float(singular_values.mean()),
-            "std": float(singular_values.std()),
-            "min": float(singular_values.min()),
-            "max": float(singular_values.max()),
-        },
+        "jacobian_singular_values": spectrum_summary(singular_values),
         "steps": steps,
         "train_seconds": result.seconds,
         "losses": result.losses,

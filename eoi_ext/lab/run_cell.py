@@ -20,6 +20,7 @@ import torch
 
 from ..metrics import jacobian_singular_values, orthogonality_errors
 from .data import Dataset, load_dataset
+from .experiment import spectrum_summary
 from .fit import fit
 from .networks import build_network
 from .recipe import Recipe
@@ -131,7 +132,7 @@ def run_cell(
     if jacobian:
         twin = copy.deepcopy(model).double()  # float64: 1000 layers underflow float32
         values = jacobian_singular_values(twin, data.x_test[:4].double()).flatten()
-        init["jacobian"] = {k: float(getattr(values, k)()) for k in ("mean", "std", "min", "max")}
+        init["jacobian"] = spectrum_summary(values)
     checkpoints = Path(out_dir) / "checkpoints" / cell.key
     result = fit(model.to(device), data, cell_recipe(cell), generator=generator,
                  checkpoint_dir=checkpoints, progress=cell.key if progress else None)  # fmt: skip
