@@ -43,7 +43,8 @@ class Dataset:
 
 def standardize_(x_train: Tensor, x_test: Tensor, *, chunk: int = 4096) -> tuple[Tensor, Tensor]:
     """Standardizes both splits in place, per channel (dim 1 of (N, C, ...) inputs; per
-    feature for (N, F)), with the training split's mean and unbiased std.
+    feature for (N, F)), with the training split's mean and unbiased std; a channel
+    constant in the training split is only centered (scikit-learn's StandardScaler rule).
 
     The statistics are summed in float64 over chunks of `chunk` samples, so the only
     memory is the float32 inputs themselves (Tiny ImageNet: 4.9 GB, no second copy).
@@ -71,7 +72,8 @@ def standardize_(x_train: Tensor, x_test: Tensor, *, chunk: int = 4096) -> tuple
         squares += part.square().sum(dim=dims)
     count = x_train.numel() // x_train.shape[1]
     mean = total / count
-    std = ((squares - count * mean.square()) / max(count - 1, 1)).clamp_min(0).sqrt() + 1e-12
+    std = ((squares - count * mean.square()) / max(count - 1, 1)).clamp_min(0).sqrt()
+    std[std == 0] = 1.0
     shape = (1, -1, *([1] * (x_train.dim() - 2)))
     for x in (x_train, x_test):
         x.sub_(mean.to(x.dtype).view(shape)).div_(std.to(x.dtype).view(shape))

@@ -132,7 +132,8 @@ def run_cell(
     if jacobian:
         twin = copy.deepcopy(model).double()  # float64: 1000 layers underflow float32
         values = jacobian_singular_values(twin, data.x_test[:4].double()).flatten()
-        init["jacobian"] = spectrum_summary(values)
+        # The values too: the report's histograms (eoi_ext/lab/report_plots.py).
+        init["jacobian"] = {**spectrum_summary(values), "values": values.tolist()}
     checkpoints = Path(out_dir) / "checkpoints" / cell.key
     result = fit(model.to(device), data, cell_recipe(cell), generator=generator,
                  checkpoint_dir=checkpoints, progress=cell.key if progress else None)  # fmt: skip

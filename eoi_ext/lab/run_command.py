@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .arguments import device_value, positive_int
+from .spec_scales import SCALES
 
 __all__ = ["add_run_parser", "run_run_command"]
 
@@ -19,7 +20,7 @@ def add_run_parser(commands: Any) -> None:
     """Adds the `run` subcommand to an argparse subparsers object."""
     run = commands.add_parser("run", help="a paper experiment from its spec, run by run")
     run.add_argument("spec", help="a spec name (eoi_ext/lab/specs) or a .toml file")
-    run.add_argument("--scale", choices=("smoke", "paper"), default="paper")
+    run.add_argument("--scale", choices=SCALES, default="paper")
     run.add_argument("--seeds", type=positive_int, default=None, help="the first N seeds")
     run.add_argument("--only", default=None, help="k/N: the k-th of N slices of the grid")
     run.add_argument("--root", default=None, help="local dataset root (no downloads)")

@@ -3,9 +3,9 @@ transcribing a published spec (specs/ of the published code) into eoi_ext's name
 
 A spec has tables `model`, `data`, `recipe` (and `measure`), an array `grid` of blocks
 (the published params_grid: each block's list-valued axes seed, density, masks, init,
-activation expand as a product; scalar keys are the block's own settings), and a `smoke`
-table: the changes that make every block run in seconds (its `grid` replaces axes in
-every block). Everything is checked at load, with errors naming the file and the key.
+activation expand as a product; scalar keys are the block's own settings), and the
+tables of its smaller scales, `[smoke]` and optionally `[cpu]` (eoi_ext/lab/spec_scales.py).
+Everything is checked at load, with errors naming the file and the key.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from .networks import NETWORKS
 from .spec_grid import RunCell, check_cell
+from .spec_scales import AXES, SCALES, check_scale_table, scale_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,8 +28,6 @@ else:  # pragma: no cover - the lab extra installs tomli there
 __all__ = ["SCALES", "SPEC_DIR", "ExperimentSpec", "expand", "load_spec", "spec_names"]
 
 SPEC_DIR = Path(__file__).with_name("specs")
-SCALES = ("paper", "smoke")
-AXES = ("seed", "density", "masks", "init", "activation")
 _TABLES = {
     "model": {"network", "depth", "width", "activation", "gain", "bias_std", "conv_mode"},
     "data": {"dataset"},
@@ -50,7 +49,7 @@ class ExperimentSpec:
         name, title, published: as the file says.
         model, data, recipe, measure: the tables.
         grid: the blocks.
-        smoke: the smoke scale's changes.
+        scales: scale name -> its table ("smoke", and "cpu" where the spec has one).
         path: the file.
     """
 
@@ -62,7 +61,7 @@ class ExperimentSpec:
     recipe: dict[str, Any]
     measure: dict[str, Any]
     grid: list[dict[str, Any]]
-    smoke: dict[str, Any]
+    scales: dict[str, dict[str, Any]]
     path: Path
 
 
@@ -103,7 +102,7 @@ def load_spec(spec: str | Path) -> ExperimentSpec:
                                 f"{', '.join(spec_names())}")  # fmt: skip
     raw = tomllib.loads(path.read_text())
     where = path.name
-    known = {"name", "title", "published", "grid", "smoke", *_TABLES}
+    known = {"name", "title", "published", "grid", *SCALES[1:], *_TABLES}
     _no_unknown(raw, known, where)
     tables = {table: dict(raw.get(table, {})) for table in _TABLES}
     for table, keys in _TABLES.items():
@@ -113,15 +112,16 @@ def load_spec(spec: str | Path) -> ExperimentSpec:
     grid = raw.get("grid")
     if not isinstance(grid, list) or not grid:
         raise ValueError(f"{where}: grid must hold at least one [[grid]] block")
-    smoke = dict(raw.get("smoke", {}))
-    _no_unknown(smoke, {"model", "data", "recipe", "grid"}, f"{where} [smoke]")
+    scales = {scale: dict(raw[scale]) for scale in SCALES[1:] if scale in raw}
+    for scale, table in scales.items():
+        check_scale_table(table, f"{where} [{scale}]")
     loaded = ExperimentSpec(
         str(raw.get("name", path.stem)), str(raw.get("title", "")), str(raw.get("published", "")),
         tables["model"], tables["data"], tables["recipe"], tables["measure"],
-        [dict(block) for block in grid], smoke, path,
+        [dict(block) for block in grid], scales, path,
     )  # fmt: skip
-    for scale in SCALES:
-        expand(loaded, scale)  # every cell of both scales is checked now
+    for scale in ["paper", *scales]:
+        expand(loaded, scale)  # every cell of every scale is checked now
     return loaded
 
 
@@ -130,43 +130,39 @@ def expand(spec: ExperimentSpec, scale: str = "paper") -> list[RunCell]:
 
     Args:
         spec: a loaded spec.
-        scale: "paper" (the published values) or "smoke" (seconds per run).
+        scale: "paper" (the published values), "smoke" (seconds per run) or "cpu" (a
+            sweep for a 2-core CPU), where the spec has that scale.
 
     Returns:
         The cells; their keys are unique.
 
     Raises:
-        ValueError: an unknown scale, or a block that names a value the vocabulary lacks
-            or pairs dense and sparse settings.
+        ValueError: a scale the spec lacks, a block that names a value the vocabulary
+            lacks or pairs dense and sparse settings, or a scale that keeps no run.
 
     Examples:
         >>> spec = eoi_ext.lab.spec_files.load_spec("res32")
         >>> len(eoi_ext.lab.spec_files.expand(spec, "paper"))  # 40 dense, 150, 225
         415
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    smoke = spec.smoke if scale == "smoke" else {}
-    model = {**spec.model, **smoke.get("model", {})}
-    data = {**spec.data, **smoke.get("data", {})}
-    recipe = {**spec.recipe, **smoke.get("recipe", {})}
+    scaled = scale_settings(spec, scale)
+    model, data, recipe = scaled.model, scaled.data, scaled.recipe
     cells: dict[str, RunCell] = {}
     for index, block in enumerate(spec.grid):
         where = f"{spec.path.name} grid block {index + 1}"
         _no_unknown(block, {*AXES, *_BLOCK_SETTINGS}, where)
         axes = {axis: block.get(axis) for axis in AXES}
         axes["activation"] = axes["activation"] or [model.get("activation", "relu")]
-        for axis, values in smoke.get("grid", {}).items():
-            if axis not in AXES:
-                raise ValueError(f"{spec.path.name} [smoke] grid: unknown axis {axis}")
-            if not (axis == "density" and axes["masks"] == ["dense"]):  # dense stays at 1
-                axes[axis] = values
+        axes = scaled.block_axes(axes)
         for axis, values in axes.items():
             if not isinstance(values, list) or not values:
                 raise ValueError(f"{where}: {axis} must be a non-empty list")
         options = tuple(sorted((k, v) for k, v in block.items() if k not in (*AXES, "label")))
-        for seed, density, masks, init, act in itertools.product(*axes.values()):
+        for run in itertools.product(*axes.values()):
+            seed, density, masks, init, act = run
             check_cell(where, density, masks, init, act)
+            if not scaled.keeps(dict(zip(AXES, run, strict=True))):
+                continue
             cell = RunCell(
                 spec.name, str(block.get("label", index + 1)), model["network"],
                 model.get("depth"), model.get("width"), act, float(model.get("gain", 1.0)),
@@ -174,11 +170,13 @@ def expand(spec: ExperimentSpec, scale: str = "paper") -> list[RunCell]:
                 float(density), masks, init, int(seed), tuple(sorted(recipe.items())), options,
             )  # fmt: skip
             earlier = cells.setdefault(cell.key, cell)
-            # The smoke scale's narrower axes can fold blocks onto one another: the same
+            # A smaller scale's narrower axes can fold blocks onto one another: the same
             # run twice is one run there; anything else twice is a spec's mistake.
-            folded = scale == "smoke" and replace(earlier, block=cell.block) == cell
+            folded = scale != "paper" and replace(earlier, block=cell.block) == cell
             if earlier is not cell and not folded:
                 raise ValueError(f"{where}: run {cell.key} is in an earlier block too")
+    if not cells:
+        raise ValueError(f"{spec.path.name} [{scale}]: keeps no run of the grid")
     return list(cells.values())
 
 
