@@ -68,7 +68,9 @@ fi
 # torch and torchvision first and pinned together (torchvision requires its own torch).
 "$VENV/bin/python" -m pip install -q torch==2.14.1 torchvision==0.29.1
 # timm pinned: a new release must not change what CI tests without a commit.
-"$VENV/bin/python" -m pip install -q timm==1.0.31 numpy pytest ninja setuptools wheel
+# The lab extra too: CI runs the efficientnet spec (torchvision's EfficientNet-B0) here.
+"$VENV/bin/python" -m pip install -q timm==1.0.31 numpy pytest ninja setuptools wheel \
+  scikit-learn matplotlib tqdm
 
 echo "== build eoi_ext in $SRC for that torch (CPU extension, EOI_EXT_CUDA=0)"
 # The package is installed editable once, without the extension; the extension is built

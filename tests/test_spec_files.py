@@ -147,6 +147,8 @@ init = ["eoi"]
         (("density = [0.5]", "density = [1.5]"), r"density must be in \(0, 1\]"),
         (("seed = [1]", "seed = []"), "seed must be a non-empty list"),
         (("[[grid]]", "[[grid]]\nlr = 3"), "grid block 1: unknown keys lr"),
+        (("epochs = 1", "epochs = 0"), r"t\.toml \[paper\] recipe: Recipe\.epochs must be an int"),
+        (("epochs = 1", "epochs = 1\nmilestones = [0.9, 0.5]"), r"milestones must be a sorted"),
         (("[recipe]", f"{GRID}[recipe]"), "block 2: run uniform-eoi-d0.5-relu-s1 is in an earlier"),
     ],
 )

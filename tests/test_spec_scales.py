@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from eoi_ext.lab.spec_files import expand, load_spec
+from eoi_ext.lab.spec_grid import cell_recipe
 
 SPEC = """
 name = "t"
@@ -47,6 +48,7 @@ def test_deep_mlp_cpu_has_every_method_on_uniform_masks():
     assert {(c.depth, c.width, c.seed) for c in cells} == {(1000, 128, s) for s in (1, 2, 3)}
     recipe = dict(cells[0].recipe)
     assert (recipe["optimizer"], recipe["ai_iterations"]) == ("adam", 1000)
+    assert cell_recipe(cells[0]).milestones == ()  # a constant learning rate
 
 
 def test_only_keeps_listed_values_and_grid_replaces(tmp_path: Path):

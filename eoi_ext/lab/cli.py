@@ -7,8 +7,10 @@ eoi train [--model mlp|cnn|cifar_conv|cifar_resnet|vgg16] [--depth] [--width] [-
           [--distribution] [--method] [--conv-mode] [--epochs] [--data digits|mnist|cifar10]
           [--root] [--json PATH]
     one custom experiment, metrics to JSON (eoi_ext.lab.experiment)
-eoi run SPEC [--scale smoke|paper] [--seeds N] [--only k/N] [--root] [--device] [--out DIR]
+eoi run SPEC [--scale paper|smoke|cpu] [--seeds N] [--only k/N] [--root] [--device] [--out DIR]
     a paper experiment from its spec (eoi_ext/lab/specs), one JSON record per run
+eoi report DIR [DIR ...] [--out FILE] [--plots DIR] [--no-plots]
+    the paper's tables (markdown) and figures (PNG) from eoi run's records
 eoi info [--layers 1000] [--width 128] [--density 0.125] [--seed 0] [--device cpu]
     the backend and build, then a deep stack of EOI layers in one call
 eoi bench [--quick] [--json] [--plot] [--device cpu]
@@ -32,12 +34,13 @@ from .arguments import (
     positive_int,
 )
 from .info import run_info
+from .report_command import add_report_parser, run_report_command
 from .run_command import add_run_parser, run_run_command
 from .train_command import add_train_parser, run_train_command
 
 __all__ = ["build_parser", "main"]
 
-NEEDS_EXTRA = ("demo", "train", "bench", "run")
+NEEDS_EXTRA = ("demo", "train", "bench", "run", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(commands)
     add_run_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
@@ -123,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_train_command(args, parser)
     elif args.command == "run":
         run_run_command(args, parser)
+    elif args.command == "report":
+        run_report_command(args, parser)
     elif args.command == "bench":
         run_bench_command(args)
     return 0

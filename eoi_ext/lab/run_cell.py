@@ -23,11 +23,10 @@ from .data import Dataset, load_dataset
 from .experiment import spectrum_summary
 from .fit import fit
 from .networks import build_network
-from .recipe import Recipe
 from .run_init import initialize
-from .spec_grid import RunCell
+from .spec_grid import RunCell, cell_recipe
 
-__all__ = ["SCHEMA", "cell_recipe", "record_path", "run_cell"]
+__all__ = ["SCHEMA", "record_path", "run_cell"]
 
 SCHEMA = "eoi-run/1"
 _DATA: dict[tuple[str, str | None], Dataset] = {}  # one load per dataset per process
@@ -51,30 +50,6 @@ def record_path(out_dir: str | Path, cell: RunCell) -> Path:
         'uniform-eoi-d0.5-tanh-s1.json'
     """
     return Path(out_dir) / f"{cell.key}.json"
-
-
-def cell_recipe(cell: RunCell) -> Recipe:
-    """The cell's training recipe: the spec's recipe table, without the keys that set
-    the init (ai_iterations, synflow_rounds); no augmentation unless the spec asks.
-
-    Args:
-        cell: the run.
-
-    Returns:
-        Its Recipe.
-
-    Examples:
-        >>> from eoi_ext.lab.spec_files import expand, load_spec
-        >>> recipe = eoi_ext.lab.run_cell.cell_recipe(expand(load_spec("res32"))[0])
-        >>> recipe.learning_rate, recipe.epochs, recipe.augment, recipe.nesterov
-        (0.1, 200, True, True)
-    """
-    fields = {f.name for f in dataclasses.fields(Recipe)}
-    settings = {k: v for k, v in cell.recipe if k in fields}
-    settings.setdefault("augment", False)
-    # A block's own learning rate and weight decay win over the spec's.
-    settings.update((k, v) for k, v in cell.options if k in ("learning_rate", "weight_decay"))
-    return Recipe(**settings)
 
 
 def run_cell(

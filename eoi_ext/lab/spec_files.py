@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import itertools
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .networks import NETWORKS
-from .spec_grid import RunCell, check_cell
-from .spec_scales import AXES, SCALES, check_scale_table, scale_settings
+from .recipe import Recipe
+from .spec_grid import RunCell, cell_recipe, check_cell
+from .spec_scales import AXES, SCALES, check_scale_table, no_unknown, scale_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,12 +32,10 @@ SPEC_DIR = Path(__file__).with_name("specs")
 _TABLES = {
     "model": {"network", "depth", "width", "activation", "gain", "bias_std", "conv_mode"},
     "data": {"dataset"},
-    "recipe": {
-        "optimizer", "learning_rate", "momentum", "nesterov", "weight_decay", "epochs",
-        "batch_size", "augment", "ai_iterations", "synflow_rounds",
-    },
+    # The Recipe's fields, and the init's own settings (eoi_ext/lab/run_init.py).
+    "recipe": {f.name for f in fields(Recipe)} | {"ai_iterations", "synflow_rounds"},
     "measure": {"jacobian"},
-}  # fmt: skip
+}
 _BLOCK_SETTINGS = {"label", "double_precision", "learning_rate", "weight_decay"}
 
 
@@ -103,10 +102,10 @@ def load_spec(spec: str | Path) -> ExperimentSpec:
     raw = tomllib.loads(path.read_text())
     where = path.name
     known = {"name", "title", "published", "grid", *SCALES[1:], *_TABLES}
-    _no_unknown(raw, known, where)
+    no_unknown(raw, known, where)
     tables = {table: dict(raw.get(table, {})) for table in _TABLES}
     for table, keys in _TABLES.items():
-        _no_unknown(tables[table], keys, f"{where} [{table}]")
+        no_unknown(tables[table], keys, f"{where} [{table}]")
     if tables["model"].get("network") not in NETWORKS:
         raise ValueError(f"{where} [model] network must be one of {', '.join(NETWORKS)}")
     grid = raw.get("grid")
@@ -120,8 +119,12 @@ def load_spec(spec: str | Path) -> ExperimentSpec:
         tables["model"], tables["data"], tables["recipe"], tables["measure"],
         [dict(block) for block in grid], scales, path,
     )  # fmt: skip
-    for scale in ["paper", *scales]:
-        expand(loaded, scale)  # every cell of every scale is checked now
+    for scale in ["paper", *scales]:  # every cell and recipe of every scale is checked now
+        for cell in {(c.recipe, c.options): c for c in expand(loaded, scale)}.values():
+            try:
+                cell_recipe(cell)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{where} [{scale}] recipe: {error}") from None
     return loaded
 
 
@@ -146,11 +149,12 @@ def expand(spec: ExperimentSpec, scale: str = "paper") -> list[RunCell]:
         415
     """
     scaled = scale_settings(spec, scale)
-    model, data, recipe = scaled.model, scaled.data, scaled.recipe
+    model, data = scaled.model, scaled.data
+    recipe = {k: tuple(v) if isinstance(v, list) else v for k, v in scaled.recipe.items()}
     cells: dict[str, RunCell] = {}
     for index, block in enumerate(spec.grid):
         where = f"{spec.path.name} grid block {index + 1}"
-        _no_unknown(block, {*AXES, *_BLOCK_SETTINGS}, where)
+        no_unknown(block, {*AXES, *_BLOCK_SETTINGS}, where)
         axes = {axis: block.get(axis) for axis in AXES}
         axes["activation"] = axes["activation"] or [model.get("activation", "relu")]
         axes = scaled.block_axes(axes)
@@ -178,9 +182,3 @@ def expand(spec: ExperimentSpec, scale: str = "paper") -> list[RunCell]:
     if not cells:
         raise ValueError(f"{spec.path.name} [{scale}]: keeps no run of the grid")
     return list(cells.values())
-
-
-def _no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")

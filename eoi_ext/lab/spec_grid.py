@@ -11,10 +11,11 @@ dense runs' `init_type` is kept as the init of masks "dense".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ..densities import DISTRIBUTIONS
 from ..models import ACTIVATIONS
+from .recipe import Recipe
 
 __all__ = [
     "DENSE_INITS",
@@ -22,6 +23,7 @@ __all__ = [
     "MASK_SOURCES",
     "SPARSE_INITS",
     "RunCell",
+    "cell_recipe",
     "check_cell",
     "parse_slice",
     "take_slice",
@@ -147,3 +149,27 @@ def check_cell(where: str, density: object, masks: str, init: str, activation: s
                          f"got {init!r}")  # fmt: skip
     if dense and density != 1:
         raise ValueError(f"{where}: masks 'dense' needs density 1.0, got {density!r}")
+
+
+def cell_recipe(cell: RunCell) -> Recipe:
+    """The cell's training recipe: the spec's recipe table, without the keys that set
+    the init (ai_iterations, synflow_rounds); no augmentation unless the spec asks.
+
+    Args:
+        cell: the run.
+
+    Returns:
+        Its Recipe.
+
+    Examples:
+        >>> from eoi_ext.lab.spec_files import expand, load_spec
+        >>> recipe = eoi_ext.lab.spec_grid.cell_recipe(expand(load_spec("res32"))[0])
+        >>> recipe.learning_rate, recipe.epochs, recipe.augment, recipe.nesterov
+        (0.1, 200, True, True)
+    """
+    names = {f.name for f in fields(Recipe)}
+    settings = {k: v for k, v in cell.recipe if k in names}
+    settings.setdefault("augment", False)
+    # A block's own learning rate and weight decay win over the spec's.
+    settings.update((k, v) for k, v in cell.options if k in ("learning_rate", "weight_decay"))
+    return Recipe(**settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AXES", "SCALES", "ScaleSettings", "check_scale_table", "scale_settings"]
+__all__ = ["AXES", "SCALES", "ScaleSettings", "check_scale_table", "no_unknown", "scale_settings"]
 
 SCALES = ("paper", "smoke", "cpu")
 AXES = ("seed", "density", "masks", "init", "activation")
@@ -61,9 +61,7 @@ def check_scale_table(table: dict[str, Any], where: str) -> None:
         Traceback (most recent call last):
         ValueError: x.toml [cpu] only: masks must be a non-empty list
     """
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
+    no_unknown(table, _KEYS, where)
     for key in ("grid", "only"):
         for axis, values in table.get(key, {}).items():
             if axis not in AXES:
@@ -105,3 +103,10 @@ def scale_settings(spec: Any, scale: str) -> ScaleSettings:
         dict(table.get("grid", {})),
         dict(table.get("only", {})),
     )
+
+
+def no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
+    """Raises ValueError, naming `where`, if `table` has keys outside `known`."""
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
