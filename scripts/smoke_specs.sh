@@ -28,8 +28,9 @@ for spec in $specs; do
     continue
   fi
   start=$(date +%s)
-  "$EOI" run "$spec" --scale smoke --no-progress --out "$OUT/$spec" 2> "$OUT.$spec.log" \
-    || { cat "$OUT.$spec.log"; exit 1; }
+  mkdir -p "$OUT/logs"
+  "$EOI" run "$spec" --scale smoke --no-progress --out "$OUT/$spec" 2> "$OUT/logs/$spec.log" \
+    || { cat "$OUT/logs/$spec.log"; exit 1; }
   echo "== $spec: $(($(date +%s) - start)) s"
   reported+=("$spec")
 done

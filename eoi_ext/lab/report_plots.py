@@ -63,9 +63,13 @@ def save_plots(records: Records, directory: str | Path) -> list[Path]:
 
 def _figure(runs: Records, draw: Any, density: float | None, title: str, path: Path) -> None:
     activations = list(dict.fromkeys(r["cell"]["activation"] for r in runs))
-    figure, axes = pyplot().subplots(1, len(activations), figsize=(5.5 * len(activations), 4.2),
+    columns = min(len(activations), 2)
+    rows = math.ceil(len(activations) / columns)
+    figure, axes = pyplot().subplots(rows, columns, figsize=(5.5 * columns + 1.5, 4.2 * rows),
                                      squeeze=False)  # fmt: skip
-    for axis, activation in zip(axes[0], activations, strict=True):
+    for axis in axes.flat[len(activations) :]:
+        axis.set_visible(False)
+    for axis, activation in zip(axes.flat, activations, strict=False):
         group = [r for r in runs if r["cell"]["activation"] == activation]
         draw(axis, group, density)
         axis.set_title(activation + ("" if density is None else f", density {density:g}"))

@@ -62,7 +62,8 @@ def _describe(spec: str, group: Records) -> str:
     training = f"{epochs} epoch{'' if epochs == 1 else 's'} of {recipe.get('optimizer', 'sgd')}"
     if "learning_rate" in recipe:
         training += f" at lr {recipe['learning_rate']:g}"
-    return (f"- **{spec}**: {cell['network']} {size} on {cell['dataset']}, {training}; "
+    network = f"{cell['network']} {size}".rstrip()
+    return (f"- **{spec}**: {network} on {cell['dataset']}, {training}; "
             f"{len(group)} runs ({failed} failed at init), seeds {seeds}.")  # fmt: skip
 
 
