@@ -124,7 +124,11 @@ def fit(
     count, size = len(data.x_train), recipe.batch_size
     batches = math.ceil(count / size)
     bar = progress_bar(
-        recipe.epochs * batches, progress or "", enabled=progress is not None, unit="batch"
+        recipe.epochs * batches,
+        progress or "",
+        enabled=progress is not None,
+        unit="batch",
+        leave=False,
     )
     if bar is not None:
         bar.update(result.epochs * batches)

@@ -34,10 +34,13 @@ def save_figure(figure: Any, path: str | Path) -> None:
     pyplot().close(figure)
 
 
-def progress_bar(total: int | None, desc: str, *, enabled: bool = True, unit: str = "it") -> Any:
-    """A tqdm bar, or None when disabled (callers then skip .update / .close)."""
+def progress_bar(
+    total: int | None, desc: str, *, enabled: bool = True, unit: str = "it", leave: bool = True
+) -> Any:
+    """A tqdm bar, or None when disabled (callers then skip .update / .close); one that
+    does not `leave` is erased when done (a run's bar under a sweep's)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, leave=True)
+    return tqdm(total=total, desc=desc, unit=unit, leave=leave)

@@ -54,7 +54,7 @@ def run_run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     bar = progress_bar(len(todo), "runs", enabled=not args.no_progress, unit="run")
     for cell in todo:
         record = run_cell(cell, out, root=args.root, device=args.device,
-                          jacobian=not args.no_jacobian, progress=False)  # fmt: skip
+                          jacobian=not args.no_jacobian, progress=bar is not None)  # fmt: skip
         if bar is not None:
             accuracy = record["test_accuracy"]
             shown = "failed" if accuracy is None else f"{accuracy:.1%}"
