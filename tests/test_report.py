@@ -133,3 +133,17 @@ def test_report_usage_errors_name_the_argument(tmp_path: Path, capsys, setup, ma
         main(["report", str(tmp_path / setup)])
     assert exit_info.value.code == 2
     assert re.search(f"dirs: .*{match}", capsys.readouterr().err)
+
+
+def test_report_json_has_the_table_numbers(tmp_path: Path, capsys):
+    write(tmp_path, [record(seed=1, accuracy=0.4), record(seed=2, accuracy=0.6),
+                     record(seed=3, accuracy=None)])  # fmt: skip
+    out = tmp_path / "numbers.json"
+    assert main(["report", str(tmp_path), "--no-plots", "--json", str(out)]) == 0
+    numbers = json.loads(out.read_text())
+    assert numbers["schema"] == "eoi-report/1"
+    (entry,) = numbers["entries"]
+    assert (entry["masks"], entry["init"], entry["density"]) == ("uniform", "eoi", 0.1)
+    assert (entry["runs"], entry["failed"], entry["init_seconds"]) == (3, 1, 0.002)
+    assert entry["test_accuracy"] == pytest.approx([0.5, 0.1414], abs=1e-4)
+    assert entry["jacobian_mean"] == pytest.approx([0.75, 0.0])

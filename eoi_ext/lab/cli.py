@@ -9,7 +9,7 @@ eoi train [--model mlp|cnn|cifar_conv|cifar_resnet|vgg16] [--depth] [--width] [-
     one custom experiment, metrics to JSON (eoi_ext.lab.experiment)
 eoi run SPEC [--scale paper|smoke|cpu] [--seeds N] [--only k/N] [--root] [--device] [--out DIR]
     a paper experiment from its spec (eoi_ext/lab/specs), one JSON record per run
-eoi report DIR [DIR ...] [--out FILE] [--plots DIR] [--no-plots]
+eoi report DIR [DIR ...] [--out FILE] [--plots DIR] [--no-plots] [--json FILE]
     the paper's tables (markdown) and figures (PNG) from eoi run's records
 eoi info [--layers 1000] [--width 128] [--density 0.125] [--seed 0] [--device cpu]
     the backend and build, then a deep stack of EOI layers in one call

@@ -1,7 +1,8 @@
 """`eoi report DIR [DIR ...]`: the paper-style tables and figures of one or more sweeps
 (eoi run's record directories; slices written apart merge): the markdown
 (eoi_ext/lab/report_tables.py) on stdout and in a file, the figures
-(eoi_ext/lab/report_plots.py) as PNGs beside it, linked from it."""
+(eoi_ext/lab/report_plots.py) as PNGs beside it, linked from it; with --json, the
+numbers for machines (eoi_ext.lab.report_records.summarize)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ def add_report_parser(commands: Any) -> None:
     report.add_argument("--out", default=None, help="markdown file (<first DIR>/report.md)")
     report.add_argument("--plots", default=None, help="PNG directory (beside --out)")
     report.add_argument("--no-plots", action="store_true", help="tables only")
+    report.add_argument("--json", default=None, help="the numbers as JSON (for machines)")
 
 
 def run_report_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Reads the records, prints the markdown, writes it and the figures."""
-    from .report_records import load_records
+    from .output import write_json
+    from .report_records import load_records, summarize
     from .report_tables import report_markdown
 
     try:
@@ -42,3 +45,5 @@ def run_report_command(args: argparse.Namespace, parser: argparse.ArgumentParser
     print(text, end="")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
+    if args.json:
+        write_json({"schema": "eoi-report/1", "entries": summarize(records)}, args.json)

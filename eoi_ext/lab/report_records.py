@@ -13,7 +13,15 @@ from typing import Any
 
 from .run_cell import SCHEMA
 
-__all__ = ["INIT_NAMES", "column_of", "load_records", "mean_std", "row_of", "rows_in_order"]
+__all__ = [
+    "INIT_NAMES",
+    "column_of",
+    "load_records",
+    "mean_std",
+    "row_of",
+    "rows_in_order",
+    "summarize",
+]
 
 INIT_NAMES = {"base": "base", "ai": "AI", "eoi": "EOI", "sao": "SAO"}
 _INIT_ORDER = ("dense", "base", "ai", "sao", "eoi")  # EOI last: the row read against
@@ -98,3 +106,44 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     """
     mean = statistics.fmean(values)
     return mean, statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's numbers for machines (`eoi report --json`): one entry per spec,
+    activation, density, masks and init, over its seeds.
+
+    Args:
+        records: run records.
+
+    Returns:
+        Entries with the cell's names, `runs`, `failed`, and the mean and std over the
+        seeds that ran of `test_accuracy` and of the Jacobian's spectrum `mean`, and the
+        median `init_seconds` (None where no seed ran).
+
+    Examples:
+        >>> cell = {"spec": "s", "activation": "tanh", "density": 0.5, "masks": "uniform",
+        ...         "init": "eoi"}
+        >>> runs = [{"cell": cell, "test_accuracy": a, "init": {"init_seconds": 1.0}}
+        ...         for a in (0.5, 0.7)]
+        >>> entry = eoi_ext.lab.report_records.summarize(runs)[0]
+        >>> entry["runs"], round(entry["test_accuracy"][0], 3), entry["jacobian_mean"]
+        (2, 0.6, None)
+    """
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    names = ("spec", "activation", "density", "masks", "init")
+    for record in records:
+        groups.setdefault(tuple(record["cell"][n] for n in names), []).append(record)
+    entries = []
+    for key, runs in groups.items():
+        ran = [r for r in runs if r["test_accuracy"] is not None]
+        spectra = [r["init"]["jacobian"]["mean"] for r in ran if "jacobian" in r["init"]]
+        entries.append({
+            **dict(zip(names, key, strict=True)),
+            "runs": len(runs),
+            "failed": len(runs) - len(ran),
+            "test_accuracy": mean_std([r["test_accuracy"] for r in ran]) if ran else None,
+            "jacobian_mean": mean_std(spectra) if spectra else None,
+            "init_seconds": statistics.median(r["init"]["init_seconds"] for r in ran)
+            if ran else None,
+        })  # fmt: skip
+    return entries
