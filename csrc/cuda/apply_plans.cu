@@ -3,6 +3,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <mutex>
+
 #include "cuda/apply_plans.h"
 #include "cuda/rotation_tile.h"
 
@@ -53,17 +55,45 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
              g.row_stride, g.col_stride, p.coord_begin, p.coord_end, thread, threads);
 }
 
+// Above 48 KiB of dynamic shared memory a kernel must opt in. Each instantiation opts in
+// once per device, to the device's maximum (less its static shared memory): setting each
+// launch's own size was a driver round trip per call, and raced between host threads (one
+// thread's smaller size could fail another's launch; issue 16, item 4).
+constexpr int kOptInDevices = 64;
+constexpr size_t kDefaultSharedBytes = 48 * 1024;
+
+template <typename compute_t, typename out_t>
+cudaError_t opt_in_shared_memory(size_t shared_bytes) {
+  if (shared_bytes <= kDefaultSharedBytes) return cudaSuccess;
+  int device = 0;
+  cudaError_t status = cudaGetDevice(&device);
+  if (status != cudaSuccess) return status;
+  const auto set_maximum = [device] {
+    int optin = 0;
+    cudaFuncAttributes attributes{};
+    cudaError_t result = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    if (result == cudaSuccess) result = cudaFuncGetAttributes(&attributes, apply_plans_kernel<compute_t, out_t>);
+    if (result != cudaSuccess) return result;
+    const int dynamic = optin - static_cast<int>(attributes.sharedSizeBytes);
+    return cudaFuncSetAttribute(apply_plans_kernel<compute_t, out_t>,
+                                cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic);
+  };
+  if (device < 0 || device >= kOptInDevices) return set_maximum();  // the same value: no race
+  static std::once_flag once[kOptInDevices];
+  static cudaError_t results[kOptInDevices];
+  std::call_once(once[device], [&] { results[device] = set_maximum(); });
+  return results[device];
+}
+
 template <typename compute_t, typename out_t>
 cudaError_t launch_typed(const ApplyPlansParams& p, cudaStream_t stream) {
   const int64_t blocks = p.count * p.tiling.tiles;
   if (blocks == 0) return cudaSuccess;
-  const auto kernel = apply_plans_kernel<compute_t, out_t>;
   const size_t shared_bytes = p.tiling.in_shared ? static_cast<size_t>(p.tiling.tile_bytes) : 0;
-  // Above 48 KiB of dynamic shared memory a kernel must opt in.
-  cudaError_t status = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(shared_bytes));
+  const cudaError_t status = opt_in_shared_memory<compute_t, out_t>(shared_bytes);
   if (status != cudaSuccess) return status;
-  kernel<<<static_cast<unsigned int>(blocks), p.tiling.threads, shared_bytes, stream>>>(p);
+  apply_plans_kernel<compute_t, out_t>
+      <<<static_cast<unsigned int>(blocks), p.tiling.threads, shared_bytes, stream>>>(p);
   return cudaGetLastError();
 }
 

@@ -28,6 +28,10 @@ bool cuda_ok(cudaError_t status, const char* what) {
 }
 
 // A device copy of a host vector (or `size` uninitialized elements), freed on scope exit.
+// The copies finish on the whole device before they return: a cudaMemcpy from pageable
+// memory can return before its DMA lands, and it runs on the legacy default stream, which
+// a cudaStreamNonBlocking stream (the tests' second stream) does not wait for, so a
+// launch there could read stale plans (issue 16, item 1).
 template <typename T>
 struct DeviceBuffer {
   T* ptr = nullptr;
@@ -35,10 +39,12 @@ struct DeviceBuffer {
   explicit DeviceBuffer(size_t n) : size(n) { cuda_ok(cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)), "cudaMalloc"); }
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
     cuda_ok(cudaMemcpy(ptr, host.data(), size * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
+    cuda_ok(cudaDeviceSynchronize(), "upload");
   }
   ~DeviceBuffer() { cudaFree(ptr); }
   std::vector<T> to_host() const {
     std::vector<T> host(size);
+    cuda_ok(cudaDeviceSynchronize(), "before download");
     cuda_ok(cudaMemcpy(host.data(), ptr, size * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
     return host;
   }
