@@ -7,18 +7,45 @@ so the extension is compiled against the torch you run. Environment:
                              and nvcc is found; 1 requires them; 0 builds the CPU extension
   TORCH_CUDA_ARCH_LIST       GPU architectures to compile for, e.g. "9.0" (H100 / H200);
                              unset: those of the visible GPUs (torch's rule)
+  CUDA_HOME                  the CUDA toolkit (bin/nvcc, include/cuda_runtime.h); unset:
+                             found by scripts/cuda_toolkit.py (nvcc on the PATH, through a
+                             wrapper script, /usr/local/cuda-<torch's CUDA>, /usr/local/cuda)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 import torch
 from setuptools import setup
-from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
 ROOT = Path(__file__).parent
+
+
+def find_toolkit() -> tuple[str | None, str]:
+    """The CUDA toolkit scripts/cuda_toolkit.py finds, as CUDA_HOME before
+    torch.utils.cpp_extension reads it (torch's own guess stops at an `nvcc` wrapper
+    script's folder): (folder, how it was found), or (None, what to set)."""
+    path = ROOT / "scripts" / "cuda_toolkit.py"
+    spec = importlib.util.spec_from_file_location("cuda_toolkit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    home, how = module.find_cuda_home(os.environ, torch.version.cuda)
+    if home is not None:
+        os.environ["CUDA_HOME"] = home
+    return home, how
+
+
+TOOLKIT, TOOLKIT_HOW = find_toolkit() if torch.version.cuda else (None, "a CPU torch")
+
+from torch.utils.cpp_extension import (  # noqa: E402  (after CUDA_HOME is settled)
+    BuildExtension,
+    CppExtension,
+    CUDAExtension,
+)
+
 CORE_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc" / "core").glob("*.cpp"))
 CUDA_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc" / "cuda").glob("*.cu"))
 CUDA_MODES = ("auto", "1", "0")
@@ -44,8 +71,8 @@ def build_cuda() -> bool:
         raise ValueError(f"EOI_EXT_CUDA must be one of {', '.join(CUDA_MODES)}, got {mode!r}")
     if torch.version.cuda is None:
         missing = f"torch {torch.__version__} is a CPU build"
-    elif CUDA_HOME is None:
-        missing = "no CUDA toolkit (nvcc) was found; set CUDA_HOME"
+    elif TOOLKIT is None:
+        missing = TOOLKIT_HOW
     else:
         missing = ""
     if mode == "1" and missing:
