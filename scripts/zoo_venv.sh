@@ -13,7 +13,8 @@
 # 2.14.1 there would replace it (the main venv would then refuse it and fall back). So
 # the working tree (tracked files and untracked ones git does not ignore) is mirrored into
 # build/zoo-src (mtimes kept, files gone from the tree removed), built there and tested
-# there (one copy for every VENV: switching venvs recompiles it). EOI_EXT_CUDA=0: this
+# there (one copy for every VENV: switching venvs recompiles it; ZOO_SRC=path overrides
+# the copy). EOI_EXT_CUDA=0 unless set (scripts/cuda_build_check.sh sets 1): this
 # torch is a CUDA build and nvcc is installed, so setup.py would also compile the CUDA
 # kernels, which no GPU runs here; the CPU extension is what the tests and
 # benchmarks/zoo.py use (EOI_EXT_BACKEND=ext: it must load).
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${VENV:-.venv-zoo}
 case $VENV in /*) ;; *) VENV=$ROOT/$VENV ;; esac
-SRC=build/zoo-src
+SRC=${ZOO_SRC:-build/zoo-src}  # scripts/cuda_build_check.sh builds the CUDA variant apart
 SETUP_ONLY=0
 if [ "${1:-}" = "--setup" ]; then
   SETUP_ONLY=1
@@ -68,11 +69,12 @@ fi
 # torch and torchvision first and pinned together (torchvision requires its own torch).
 "$VENV/bin/python" -m pip install -q torch==2.14.1 torchvision==0.29.1
 # timm pinned: a new release must not change what CI tests without a commit.
-# The lab extra too: CI runs the efficientnet spec (torchvision's EfficientNet-B0) here.
+# The lab extra too: CI runs the efficientnet spec (torchvision's EfficientNet-B0) here;
+# hypothesis and scipy: scripts/cuda_build_check.sh runs the CPU suite here.
 "$VENV/bin/python" -m pip install -q timm==1.0.31 numpy pytest ninja setuptools wheel \
-  scikit-learn matplotlib tqdm
+  scikit-learn matplotlib tqdm hypothesis scipy
 
-echo "== build eoi_ext in $SRC for that torch (CPU extension, EOI_EXT_CUDA=0)"
+echo "== build eoi_ext in $SRC for that torch (EOI_EXT_CUDA=${EOI_EXT_CUDA:-0})"
 # The package is installed editable once, without the extension; the extension is built
 # in place by setup.py build_ext, whose ninja build recompiles only what changed (pip's
 # editable build would compile everything every time, ~25 s). --no-build-isolation:
@@ -86,7 +88,7 @@ if ! "$VENV/bin/python" -m pip show -q eoi_ext >/dev/null 2>&1; then
     exit 1
   fi
 fi
-EOI_EXT_CUDA=0 "$VENV/bin/python" setup.py -q build_ext --inplace
+EOI_EXT_CUDA=${EOI_EXT_CUDA:-0} "$VENV/bin/python" setup.py -q build_ext --inplace
 EOI_EXT_BACKEND=ext "$VENV/bin/python" -c \
   "import eoi_ext, torch; print('eoi_ext', eoi_ext.backend(), 'torch', torch.__version__)"
 
