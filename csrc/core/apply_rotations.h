@@ -84,6 +84,10 @@ void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_
     }
   }
 
+  // `+ 0` writes every zero as +0 (-0 + +0 = +0; any other value is unchanged): a
+  // rotation of two zero coordinates can leave -0, and the backends rotate different
+  // zeros (this one skips coordinates that are zero in its whole tile, the GPU does not),
+  // so without it equal matrices differed in the sign bit (issue 16, item 7).
   const int64_t last_coord = coord_end < 0 ? m : coord_end;
   if (col_stride == 1) {
     // Rows of the output are contiguous: transpose through blocks of kBlock columns so
@@ -94,14 +98,15 @@ void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_
       for (int64_t lane = 0; lane < lanes; ++lane) {
         out_t* dst = out + lane * row_stride + (c0 - coord_begin);
         const compute_t* src = work + c0 * L + lane;
-        for (int64_t col = 0; col < width; ++col) dst[col] = static_cast<out_t>(gain * src[col * L]);
+        for (int64_t col = 0; col < width; ++col) dst[col] = static_cast<out_t>(gain * src[col * L] + compute_t(0));
       }
     }
   } else {
     for (int64_t col = coord_begin; col < last_coord; ++col) {
       out_t* dst = out + (col - coord_begin) * col_stride;
       const compute_t* src = work + col * L;
-      for (int64_t lane = 0; lane < lanes; ++lane) dst[lane * row_stride] = static_cast<out_t>(gain * src[lane]);
+      for (int64_t lane = 0; lane < lanes; ++lane)
+        dst[lane * row_stride] = static_cast<out_t>(gain * src[lane] + compute_t(0));
     }
   }
 }

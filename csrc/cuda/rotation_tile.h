@@ -148,13 +148,15 @@ template <typename compute_t, typename out_t>
 EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t gain, out_t* out,
                                 int64_t row_stride, int64_t col_stride, int64_t coord_begin,
                                 int64_t coord_end, int64_t thread, int64_t threads) {
+  // `+ 0`: every zero is written as +0, as the CPU core writes it (core/apply_rotations.h).
   const int64_t width = coord_end - coord_begin;
   const compute_t* values = tile.values + coord_begin * tile.pitch;
   if (col_stride == 1) {
     // Rows of the output are contiguous (W = gain * A): threads walk the coordinates.
     for (int64_t r = 0; r < tile.rows; ++r) {
       for (int64_t c = thread; c < width; c += threads)
-        out[r * row_stride + c] = OutputCast<out_t>::from(mul_rn(gain, values[c * tile.pitch + r]));
+        out[r * row_stride + c] =
+            OutputCast<out_t>::from(add_rn(mul_rn(gain, values[c * tile.pitch + r]), compute_t(0)));
     }
   } else {
     // Row r of A is column r of the output (W = gain * A^T, row_stride == 1): the tile's
@@ -164,7 +166,7 @@ EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t g
     const int64_t lane = thread % tile.rows;
     for (int64_t c = thread / tile.rows; c < width; c += per_pass)
       out[lane * row_stride + c * col_stride] =
-          OutputCast<out_t>::from(mul_rn(gain, values[c * tile.pitch + lane]));
+          OutputCast<out_t>::from(add_rn(mul_rn(gain, values[c * tile.pitch + lane]), compute_t(0)));
   }
 }
 

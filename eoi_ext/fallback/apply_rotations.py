@@ -66,5 +66,6 @@ def apply_plans(
         work[i] = c * a - s * b
         work[j] = s * a + c * b
 
-    result = (work * gain).view(count, m, k)[:, coord_begin:coord_end]
+    # + 0.0: every zero written as +0, as the core writes it (csrc/core/apply_rotations.h).
+    result = (work * gain + 0.0).view(count, m, k)[:, coord_begin:coord_end]
     out.copy_(result if transposed else result.transpose(1, 2))

@@ -61,9 +61,6 @@ std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute
   return out;
 }
 
-bool same_values(const std::vector<double>& a, const std::vector<double>& b) { return a == b; }
-bool same_values(const std::vector<float>& a, const std::vector<float>& b) { return a == b; }
-
 template <typename compute_t>
 bool same_bits(const std::vector<compute_t>& a, const std::vector<compute_t>& b) {
   // memcmp's pointers must be non-null even for 0 bytes (UBSan: an empty batch's data()).
@@ -88,7 +85,8 @@ void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, in
       return emulate_launch(p, s, tiling, row_begin, row_end, coord_begin, coord_end, transposed, gain, order);
     };
     const auto forward = run(ThreadOrder::kForward);
-    CHECK_MSG(same_values(forward, expected),
+    // Bit for bit, signed zeros included (issue 16, item 7): same_values took -0 == +0.
+    CHECK_MSG(same_bits(forward, expected),
               "n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d bytes=%zu",
               (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
               tiling.in_shared, tiling.threads, sizeof(compute_t));
