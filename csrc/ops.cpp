@@ -10,10 +10,12 @@
 #include <torch/library.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "checks.h"
 #include "core/apply_rotations.h"
+#include "core/parallel_tracker.h"
 #include "core/rotation_levels.h"
 #include "core/support_mask.h"
 #include "core/support_tracker.h"
@@ -42,12 +44,27 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
   with_host_memory("the supports and rotation lists", m, [&] {
     support = at::empty({count, m, words}, seeds.options());
     auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
-    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b) {
-        eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
-                              thetas[b], support_ptr + b * m * words);
+    const int64_t threads = at::get_num_threads();
+    if (count >= threads || at::in_parallel_region() || !eoi::worth_parallel_tracking(n, m)) {
+      at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
+                                thetas[b], support_ptr + b * m * words);
+        }
+      });
+    } else {
+      // Fewer matrices than threads: the threads share each matrix's support words
+      // (core/parallel_tracker.h), with the same results.
+      const eoi::ParallelTracking tracking{threads, [](int64_t tasks, const std::function<void(int64_t)>& task) {
+        at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t t = begin; t < end; ++t) task(t);
+        });
+      }};
+      for (int64_t b = 0; b < count; ++b) {
+        eoi::sample_rotations_parallel(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],
+                                       thetas[b], support_ptr + b * m * words, tracking);
       }
-    });
+    }
   });
 
   at::Tensor offsets = at::empty({count + 1}, seeds.options());

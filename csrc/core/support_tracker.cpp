@@ -6,27 +6,14 @@
 
 namespace eoi {
 
-namespace {
-
-// |a ^ b| summed over `words` words. POPCNT is not in the x86-64 baseline the wheel
-// targets, and the software fallback made tracking 3x slower: on x86-64 Linux the
-// compiler emits a POPCNT clone and picks it at load time where the CPU has it.
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("popcnt", "default")))
-#endif
-int64_t symmetric_difference_size(const uint64_t* a, const uint64_t* b, int64_t words) {
-  int64_t count = 0;
-  for (int64_t w = 0; w < words; ++w) count += __builtin_popcountll(a[w] ^ b[w]);
-  return count;
-}
-
-}  // namespace
-
 SupportTracker::SupportTracker(int64_t n, int64_t m, uint64_t* bits)
     : n_(n), m_(m), words_(support_words(n)), bits_(bits), nnz_(n) {
   std::fill(bits_, bits_ + m_ * words_, uint64_t{0});
   for (int64_t c = 0; c < n_; ++c) bits_[c * words_ + c / 64] = uint64_t{1} << (c % 64);
 }
+
+SupportTracker::SupportTracker(int64_t n, int64_t m, uint64_t* bits, int64_t nnz)
+    : n_(n), m_(m), words_(support_words(n)), bits_(bits), nnz_(nnz) {}
 
 int64_t SupportTracker::nnz_after(int64_t i, int64_t j) const {
   return nnz_ + symmetric_difference_size(bits_ + i * words_, bits_ + j * words_, words_);
@@ -34,28 +21,39 @@ int64_t SupportTracker::nnz_after(int64_t i, int64_t j) const {
 
 int64_t SupportTracker::rotate(int64_t i, int64_t j, int64_t nnz_after_rotation) {
   nnz_ = nnz_after_rotation;
-  uint64_t* si = bits_ + i * words_;
-  uint64_t* sj = bits_ + j * words_;
-  for (int64_t w = 0; w < words_; ++w) si[w] = sj[w] = si[w] | sj[w];
+  unite_words(bits_ + i * words_, bits_ + j * words_, words_);
   return nnz_;
+}
+
+double target_count(int64_t n, int64_t m, double density) {
+  return density * static_cast<double>(n) * static_cast<double>(m);
+}
+
+bool stops_at_identity(int64_t n, int64_t m, double target, StopRule rule) {
+  const auto start_nnz = static_cast<double>(n);
+  return m < 2 || (rule == StopRule::kNearest ? start_nnz >= target : start_nnz > target);
 }
 
 int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, StopRule rule,
                          std::vector<int32_t>& pairs, std::vector<double>& thetas,
                          uint64_t* support) {
   SupportTracker tracker(n, m, support);
-  const double target = density * static_cast<double>(n) * static_cast<double>(m);
-  const auto start_nnz = static_cast<double>(tracker.nnz());
-  if (m < 2 || (rule == StopRule::kNearest ? start_nnz >= target : start_nnz > target)) return 0;
+  const double target = target_count(n, m, density);
+  if (stops_at_identity(n, m, target, rule)) return 0;
+  return sample_rotations_from(seed, 0, target, rule, tracker, pairs, thetas);
+}
 
+int64_t sample_rotations_from(uint64_t seed, int64_t first, double target, StopRule rule,
+                              SupportTracker& tracker, std::vector<int32_t>& pairs,
+                              std::vector<double>& thetas) {
   auto accept = [&](const RotationDraw& r, int64_t nnz_after_rotation) {
     tracker.rotate(r.i, r.j, nnz_after_rotation);
     pairs.push_back(static_cast<int32_t>(r.i));
     pairs.push_back(static_cast<int32_t>(r.j));
     thetas.push_back(r.theta);
   };
-  for (int64_t k = 0;; ++k) {
-    const RotationDraw r = draw_rotation(seed, k, m);
+  for (int64_t k = first;; ++k) {
+    const RotationDraw r = draw_rotation(seed, k, tracker.m());
     const auto before = static_cast<double>(tracker.nnz());
     const int64_t after_count = tracker.nnz_after(r.i, r.j);
     const auto after = static_cast<double>(after_count);

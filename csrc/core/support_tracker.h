@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "support_words.h"
+
 namespace eoi {
 
 inline int64_t support_words(int64_t n) { return (n + 63) / 64; }
@@ -30,8 +32,12 @@ class SupportTracker {
   // `bits` holds m * support_words(n) words, owned by the caller; it is reset to the
   // support of [I_n | 0]: S_c = {c} for c < n, empty otherwise.
   SupportTracker(int64_t n, int64_t m, uint64_t* bits);
+  // Adopts `bits` as they are, with `nnz` set bits: resumes, for its last rotations, a
+  // tracking that the parallel tracker (parallel_tracker.h) carried to this point.
+  SupportTracker(int64_t n, int64_t m, uint64_t* bits, int64_t nnz);
 
   int64_t nnz() const { return nnz_; }
+  int64_t m() const { return m_; }
   bool full() const { return nnz_ == n_ * m_; }
 
   // The count a rotation on (i, j) would give, without applying it:
@@ -57,5 +63,17 @@ class SupportTracker {
 int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, StopRule rule,
                          std::vector<int32_t>& pairs, std::vector<double>& thetas,
                          uint64_t* support);
+
+// The target count density * n * m, and whether the identity already meets the rule
+// (then R = 0): shared by sample_rotations and the parallel tracker.
+double target_count(int64_t n, int64_t m, double density);
+bool stops_at_identity(int64_t n, int64_t m, double target, StopRule rule);
+
+// The loop of sample_rotations from rotation `first` on, for a tracker that holds the
+// support after rotations 0 .. first - 1 (whose pairs and angles are in `pairs` and
+// `thetas`). Returns R.
+int64_t sample_rotations_from(uint64_t seed, int64_t first, double target, StopRule rule,
+                              SupportTracker& tracker, std::vector<int32_t>& pairs,
+                              std::vector<double>& thetas);
 
 }  // namespace eoi
