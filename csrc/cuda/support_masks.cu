@@ -1,44 +1,47 @@
+// The CUDA support-mask kernel and its launcher (support_masks.h); the per-phase work is
+// in mask_tile.h, shared with the CPU emulation test (csrc/cuda/tests/test_mask_tile.cpp).
 #include <algorithm>
 
+#include "cuda/mask_tile.h"
 #include "cuda/support_masks.h"
 
 namespace eoi::gpu {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int64_t kMaxGridY = 65535;
 
-// Entry (r, c) of a mask is bit r of S_c. The grid's y index walks "lines" of the
-// output (a row of A, or one coordinate of a transposed mask) and its x threads the
-// contiguous side of each line, so consecutive threads write consecutive bytes.
-__global__ void support_masks_kernel(const SupportMasksParams p) {
-  const int64_t k = p.row_end - p.row_begin;
-  const int64_t width = p.coord_end - p.coord_begin;
-  const int64_t words = (p.n + 63) / 64;
-  const int64_t lines_per_matrix = p.transposed ? width : k;
-  const int64_t line_length = p.transposed ? k : width;
-  for (int64_t line = blockIdx.y; line < p.count * lines_per_matrix; line += gridDim.y) {
-    const int64_t b = line / lines_per_matrix;
-    const int64_t x = line - b * lines_per_matrix;
-    for (int64_t y = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; y < line_length;
-         y += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      const int64_t r = p.row_begin + (p.transposed ? y : x);
-      const int64_t c = p.coord_begin + (p.transposed ? x : y);
-      const uint64_t word = p.support[(b * p.m + c) * words + (r >> 6)];
-      p.mask[line * line_length + y] = static_cast<uint8_t>((word >> (r & 63)) & 1u);
-    }
+__host__ __device__ MaskLayout mask_layout(const SupportMasksParams& p) {
+  return MaskLayout{p.count, p.n, p.m, p.row_begin, p.row_end, p.coord_begin, p.coord_end, p.transposed};
+}
+
+// blockIdx.x is the row tile, so the blocks next to each other are the tiles of one run of
+// coordinates over consecutive support words, which share the 32-byte sectors of the
+// support (mask_tile_load, mask_tile.h). blockIdx.y strides over (matrix, coordinate tile).
+__global__ void __launch_bounds__(kThreads) support_masks_kernel(const SupportMasksParams p) {
+  __shared__ uint64_t staged[kMaskStagedWords];
+  const MaskLayout layout = mask_layout(p);
+  const int64_t coord_tiles = mask_coord_tiles(layout);
+  for (int64_t y = blockIdx.y; y < p.count * coord_tiles; y += gridDim.y) {
+    const int64_t matrix = y / coord_tiles;
+    const MaskTile tile = mask_tile(layout, p.support, p.mask, matrix, blockIdx.x, y - matrix * coord_tiles);
+    mask_tile_load(tile, staged, threadIdx.x, blockDim.x);
+    __syncthreads();
+    mask_tile_write(tile, staged, MaskStore{}, threadIdx.x, blockDim.x);
+    __syncthreads();  // the next tile's loads overwrite `staged`
   }
 }
 
 }  // namespace
 
 cudaError_t launch_support_masks(const SupportMasksParams& params, cudaStream_t stream) {
-  const int64_t k = params.row_end - params.row_begin;
-  const int64_t width = params.coord_end - params.coord_begin;
-  const int64_t lines = params.count * (params.transposed ? width : k);
-  const int64_t line_length = params.transposed ? k : width;
-  if (lines == 0 || line_length == 0) return cudaSuccess;
-  const dim3 grid(static_cast<unsigned int>(std::min<int64_t>((line_length + kThreads - 1) / kThreads, 1024)),
-                  static_cast<unsigned int>(std::min<int64_t>(lines, 65535)));
+  const MaskLayout layout = mask_layout(params);
+  const int64_t row_tiles = mask_row_tiles(layout);
+  const int64_t tiles_y = params.count * mask_coord_tiles(layout);
+  if (row_tiles == 0 || tiles_y == 0) return cudaSuccess;
+  // row_tiles <= ceil(n / 64), far below grid.x's limit of 2^31 - 1.
+  const dim3 grid(static_cast<unsigned int>(row_tiles),
+                  static_cast<unsigned int>(std::min(tiles_y, kMaxGridY)));
   support_masks_kernel<<<grid, kThreads, 0, stream>>>(params);
   return cudaGetLastError();
 }
