@@ -9,6 +9,10 @@ tracking, weights = level schedule, copies and the apply kernel, masks) as media
 (eoi_ext.lab.bench.timing.synchronized), then prints the torch.profiler table of one
 call (CPU ops and, on a GPU, kernels and copies). Also runs on the CPU (--device cpu),
 which is how it is smoke-tested without a GPU.
+
+Every stage here is whole calls, host work and launches included. Each kernel alone (CUDA
+events) beside a measured write kernel of the same bytes, and the host stages one by one:
+csrc/cuda/bench/kernel_timing.cu (scripts/gpu_check.sh, kernels step).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # GPU check (issue 12): on one H100 / H200 with a CUDA build of torch, builds the CUDA
-# extension, runs the CUDA tests, the raw-kernel ctest, the GPU benchmarks and the profile,
-# and writes ONE markdown report. Within 8 minutes, offline: every step has its own time
-# limit and all of them share one deadline (--budget), so a slow step cannot eat the rest.
-# A failed step is recorded and the next one runs; the exit status is 1 if any failed.
+# extension, runs the CUDA tests, the raw-kernel ctest, the kernel-only timing, the raw
+# kernels under compute-sanitizer, the GPU benchmarks and the profile, and writes ONE
+# markdown report. Within 8 minutes, offline: every step has its own time limit and all of
+# them share one deadline (--budget), so a slow step cannot eat the rest. A failed step is
+# recorded and the next one runs; the exit status is 1 if any failed. A step that cannot
+# run here (no compute-sanitizer) is reported as skipped and does not fail the check.
 #
 #   scripts/gpu_check.sh [--out FILE] [--quick] [--budget SECONDS]   on the GPU machine
 #   scripts/gpu_check.sh --dry-run [--out FILE]     CPU only (CI): the plumbing; 0 if it holds
@@ -11,7 +13,8 @@
 #
 # Environment: PYTHON (default python3: the python that has torch), TORCH_CUDA_ARCH_LIST
 # (default 9.0), OUT (the report goes to $OUT/gpu_check.md unless --out is given; else to
-# build/gpu-check/gpu_check.md), GPU_CHECK_DEPS (default build/gpu-pydeps).
+# build/gpu-check/gpu_check.md; kernel_timing.json goes beside it), GPU_CHECK_DEPS (default
+# build/gpu-pydeps), MAX_JOBS (parallel compile jobs, default nproc).
 #
 # The GPU machine's python may lack pytest, pytest-benchmark and ninja (no network there).
 # --vendor-deps installs them (pure-python wheels, plus ninja's binary; 9 MB)
@@ -19,17 +22,24 @@
 # steps use it when the python's own packages are missing. The smoke step needs no pytest.
 #
 # Steps, cheapest and most informative first (limits in seconds; they add up to more than
-# the default budget of 450 s, so the last ones get what the first ones left):
+# the default budget of 480 s, so the last ones get what the first ones left; 30 s more
+# than before the kernels and sanitizer steps, which together take about a minute):
 #   files 10, env 20, build 200 (setup.py build_ext --inplace, README "GPU: build and
 #   test"), smoke 30 (CUDA == CPU on a few shapes, eoi info --device cuda),
 #   test_cuda 100 (tests/test_cuda.py, EOI_EXT_BACKEND=ext), ctest 80 (cmake
-#   -DEOI_REQUIRE_CUDA=ON: test_cuda_launch, the raw kernels), bench 80
-#   (benchmarks/test_speed_cuda.py + benchmarks/ratios.py), profile 40
-#   (benchmarks/profile_cuda.py), test_cuda_python 60 (the fallback on the GPU; last, only
-#   if time is left).
+#   -DEOI_REQUIRE_CUDA=ON: test_cuda_launch, the raw kernels), kernels 60
+#   (csrc/cuda/bench/kernel_timing.cu from the ctest step's build: each kernel alone by
+#   cudaEvent pairs beside a measured write kernel of the same bytes, and the host stages;
+#   its table goes into the report, its --json beside the report), sanitizer 90
+#   (compute-sanitizer memcheck, with leak checking, and racecheck on test_cuda_launch
+#   --small; any report fails the step), bench 80 (benchmarks/test_speed_cuda.py +
+#   benchmarks/ratios.py: whole op calls), profile 40 (benchmarks/profile_cuda.py),
+#   test_cuda_python 60 (the fallback on the GPU; last, only if time is left).
 # --dry-run runs the same steps on the CPU: no build (it would replace the tree's
 # extension), the tests and benchmarks collected and skipped (no GPU), cmake configured
-# only, the smoke and the profile on --device cpu.
+# only for the ctest step; where nvcc is, kernel_timing and test_cuda_launch are built and
+# must exit 77 (no GPU) and 2 (a bad argument), and the sanitizer command lines are printed;
+# the smoke and the profile on --device cpu.
 set -euo pipefail
 
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
@@ -47,6 +57,8 @@ STEPS=(
   "smoke|30|CUDA equals CPU on a few shapes; eoi info on the device"
   "test_cuda|100|pytest tests/test_cuda.py (EOI_EXT_BACKEND=ext)"
   "ctest|80|cmake raw-kernel ctest (EOI_REQUIRE_CUDA=ON, sm_90)"
+  "kernels|60|kernel-only timing vs a measured write kernel (csrc/cuda/bench/kernel_timing.cu)"
+  "sanitizer|90|compute-sanitizer memcheck and racecheck on test_cuda_launch --small"
   "bench|80|GPU benchmarks (benchmarks/test_speed_cuda.py)"
   "profile|40|CUDA profile (benchmarks/profile_cuda.py)"
   "test_cuda_python|60|pytest tests/test_cuda.py (EOI_EXT_BACKEND=python)"
@@ -54,7 +66,7 @@ STEPS=(
 # Files the steps use: checked first, so a renamed test or benchmark fails the dry run.
 FILES=(setup.py CMakeLists.txt tests/conftest.py tests/test_cuda.py benchmarks/conftest.py
        benchmarks/test_speed_cuda.py benchmarks/ratios.py benchmarks/profile_cuda.py
-       csrc/cuda/tests/test_cuda_launch.cu csrc/ops_cuda.cpp)
+       csrc/cuda/tests/test_cuda_launch.cu csrc/cuda/bench/kernel_timing.cu csrc/ops_cuda.cpp)
 TAIL_LINES=60
 
 usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
@@ -220,45 +232,166 @@ step_test_cuda_python() {
   EOI_EXT_BACKEND=python run_test_cuda
 }
 
-step_ctest() {
-  local dir=$WORK/cmake archs=${TORCH_CUDA_ARCH_LIST:-9.0}
-  archs=${archs//+PTX/}  # torch's "9.0+PTX" or "8.0 9.0" as cmake's "90" or "80;90"
+# The cmake build of csrc/cuda that the ctest, kernels and sanitizer steps share: $WORK/cmake
+# on the GPU, $WORK/cmake-dry-run in a dry run. MAX_JOBS as for the extension's build.
+cmake_dir() { if gpu; then echo "$WORK/cmake"; else echo "$WORK/cmake-dry-run"; fi; }
+build_jobs() { echo "${MAX_JOBS:-$(nproc)}"; }
+
+# TORCH_CUDA_ARCH_LIST for cmake: torch's "9.0+PTX" or "8.0 9.0" as cmake's "90" or "80;90".
+cuda_archs() {
+  local archs=${TORCH_CUDA_ARCH_LIST:-9.0}
+  archs=${archs//+PTX/}
   archs=${archs//./}
-  archs=${archs// /;}
-  if ! command -v cmake >/dev/null; then
-    # No cmake: nvcc builds the one GPU test (as CMakeLists.txt does: csrc, csrc/core).
-    echo "cmake: not found; compiling test_cuda_launch with nvcc alone"
-    if ! gpu; then echo "dry run: not compiled"; return 0; fi
-    mkdir -p "$dir"
-    nvcc -std=c++17 -O2 -arch="sm_${archs%%;*}" -Icsrc -Icsrc/core \
-      csrc/cuda/tests/test_cuda_launch.cu csrc/cuda/*.cu csrc/core/*.cpp -o "$dir/test_cuda_launch"
-    "$dir/test_cuda_launch"
-    return
-  fi
-  local configure=(cmake -S . -G "$(cmake_generator)" -DCMAKE_BUILD_TYPE=Release)
-  if gpu; then
-    configure+=(-B "$dir" -DEOI_REQUIRE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$archs")
+  echo "${archs// /;}"
+}
+
+configure_cmake() {
+  local configure=(cmake -S . -B "$(cmake_dir)" -G "$(cmake_generator)" -DCMAKE_BUILD_TYPE=Release)
+  # Where nvcc is (CI), a dry run configures exactly as the GPU machine does.
+  if gpu || command -v nvcc >/dev/null; then
+    configure+=(-DEOI_REQUIRE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$(cuda_archs)")
   else
-    dir=$WORK/cmake-dry-run
-    configure+=(-B "$dir")
-    # Where nvcc is (CI), configure exactly as on the GPU machine.
-    if command -v nvcc >/dev/null; then
-      configure+=(-DEOI_REQUIRE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$archs")
-    else
-      echo "nvcc: not found; configuring without the CUDA kernels"
-    fi
+    echo "nvcc: not found; configuring without the CUDA kernels"
   fi
   echo "${configure[*]}"
   "${configure[@]}"
+}
+
+# Builds one CUDA program of CMakeLists.txt (test_cuda_launch, kernel_timing) into
+# $(cmake_dir); without cmake, with nvcc alone (as CMakeLists.txt does: csrc, csrc/core).
+build_cuda_program() {
+  local name=$1 source=$2 dir archs
+  dir=$(cmake_dir)
+  if command -v cmake >/dev/null; then
+    configure_cmake
+    cmake --build "$dir" -j "$(build_jobs)" --target "$name"
+    return
+  fi
+  archs=$(cuda_archs)
+  echo "cmake: not found; compiling $name with nvcc alone"
+  mkdir -p "$dir"
+  nvcc -std=c++17 -O2 -arch="sm_${archs%%;*}" -Icsrc -Icsrc/core "$source" csrc/cuda/*.cu \
+    csrc/core/*.cpp -o "$dir/$name"
+}
+
+# Runs a command that must exit with $1: in a dry run, 77 (no GPU) and 2 (a bad argument).
+expect_exit() {
+  local want=$1 rc=0
+  shift
+  "$@" || rc=$?
+  if (( rc != want )); then echo "expected exit $want, got $rc: $*"; return 1; fi
+  echo "exit $rc as expected: $*"
+}
+
+# A step that cannot run on this machine: reported as skipped, with the reason, not failed.
+skip_step() {
+  echo "skipped: $2"
+  echo "$2" > "$WORK/logs/$1.skipped"
+}
+
+step_ctest() {
+  local dir
+  dir=$(cmake_dir)
+  if ! command -v cmake >/dev/null; then
+    if ! gpu; then echo "cmake: not found; dry run: test_cuda_launch not compiled"; return 0; fi
+    build_cuda_program test_cuda_launch csrc/cuda/tests/test_cuda_launch.cu
+    "$dir/test_cuda_launch"
+    return
+  fi
+  configure_cmake
   if ! gpu; then
     echo "dry run: configured, not built"
     return 0
   fi
-  cmake --build "$dir" -j "$(nproc)"
+  cmake --build "$dir" -j "$(build_jobs)"
   ctest --test-dir "$dir" --output-on-failure --no-tests=error | tee "$WORK/ctest.log"
   # test_cuda_launch exits 77 (skipped, ctest still passes) without a GPU: not here.
   grep -qE 'test_cuda_launch .*Passed' "$WORK/ctest.log" \
     || { echo "test_cuda_launch did not pass (skipped: no GPU seen?)"; return 1; }
+}
+
+# Each kernel alone by cudaEvent pairs, beside a write kernel and a memcpy of the same bytes,
+# and the host stages (csrc/cuda/bench/kernel_timing.cu); benchmarks/test_speed_cuda.py
+# times whole op calls. On the GPU the ctest step has built it already. Targets missed are
+# reported in the table, not failed.
+step_kernels() {
+  local dir rc=0 json=$REPORT_DIR/kernel_timing.json
+  dir=$(cmake_dir)
+  local run=("$dir/kernel_timing" --json "$json")
+  if [[ $GPU_CHECK_QUICK == 1 ]]; then run+=(--quick); fi
+  rm -f "$json"
+  if ! gpu && ! command -v nvcc >/dev/null; then
+    echo "nvcc: not found; dry run: kernel_timing not built"
+    return 0
+  fi
+  build_cuda_program kernel_timing csrc/cuda/bench/kernel_timing.cu
+  echo "${run[*]}"
+  if ! gpu; then
+    # No GPU: the run is skipped (77) after its arguments are parsed, and a bad one is refused.
+    expect_exit 77 "${run[@]}"
+    expect_exit 2 "$dir/kernel_timing" --cases 0x1x1@0.1
+    return
+  fi
+  set +e
+  "${run[@]}" | tee "$WORK/kernel_timing.txt"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if (( rc == 77 )); then echo "kernel_timing saw no CUDA device"; return 1; fi
+  return "$rc"
+}
+
+# compute-sanitizer: on the PATH, else in a toolkit ($CUDA_HOME, $CUDA_PATH, /usr/local/cuda*)
+# as bin/compute-sanitizer or compute-sanitizer/compute-sanitizer.
+find_compute_sanitizer() {
+  local root candidate
+  if command -v compute-sanitizer; then return 0; fi
+  for root in ${CUDA_HOME:+"$CUDA_HOME"} ${CUDA_PATH:+"$CUDA_PATH"} /usr/local/cuda /usr/local/cuda-*; do
+    for candidate in "$root/bin/compute-sanitizer" "$root/compute-sanitizer/compute-sanitizer"; do
+      if [[ -x $candidate ]]; then echo "$candidate"; return 0; fi
+    done
+  done
+  return 1
+}
+
+# The raw kernels under compute-sanitizer at small sizes (test_cuda_launch --small, since the
+# tools slow kernels 10-100x): memcheck (out-of-bounds and misaligned accesses, device leaks)
+# and racecheck (shared-memory hazards, as between the apply kernel's level barriers in
+# csrc/cuda/apply_plans.cu). --error-exitcode 1: any report fails the step.
+step_sanitizer() {
+  local dir sanitizer tool failed=()
+  dir=$(cmake_dir)
+  if sanitizer=$(find_compute_sanitizer); then
+    echo "compute-sanitizer: $sanitizer"
+  else
+    sanitizer=compute-sanitizer
+    if gpu; then
+      skip_step sanitizer "compute-sanitizer not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda*/bin)"
+      return 0
+    fi
+    echo "compute-sanitizer: not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda*/bin); not needed in a dry run"
+  fi
+  if ! gpu && ! command -v nvcc >/dev/null; then
+    echo "nvcc: not found; dry run: test_cuda_launch not built"
+  else
+    build_cuda_program test_cuda_launch csrc/cuda/tests/test_cuda_launch.cu
+  fi
+  for tool in memcheck racecheck; do
+    local command=("$sanitizer" --tool "$tool" --error-exitcode 1)
+    if [[ $tool == memcheck ]]; then command+=(--leak-check full); fi
+    command+=("$dir/test_cuda_launch" --small)
+    echo "==== ${command[*]}"
+    if gpu; then "${command[@]}" || failed+=("$tool"); fi
+  done
+  if ! gpu; then
+    if [[ -x $dir/test_cuda_launch ]]; then
+      expect_exit 77 "$dir/test_cuda_launch" --small
+      expect_exit 2 "$dir/test_cuda_launch" --large
+    fi
+    echo "dry run: compute-sanitizer not run (no GPU)"
+    return 0
+  fi
+  if (( ${#failed[@]} )); then echo "compute-sanitizer failed: ${failed[*]}"; return 1; fi
+  echo "compute-sanitizer: memcheck and racecheck clean"
 }
 
 step_bench() {
@@ -290,7 +423,7 @@ json.dump({"benchmarks": runs}, open(sys.argv[1], "w"))
 EOF
     { echo "DRY RUN: synthetic medians, not measurements"
       "$PYTHON" benchmarks/ratios.py "$json"; } | tee "$WORK/bench_figures.txt"
-    grep -q 'cuda: apply_plan / write floor' "$WORK/bench_figures.txt"
+    grep -q 'cuda: apply_plan call / fill_' "$WORK/bench_figures.txt"
   fi
 }
 
@@ -332,6 +465,17 @@ write_report() {
       echo "| $name | ${STATUS[$name]:-not run} | ${SECONDS_TAKEN[$name]:-} |" \
            "${LIMIT[$name]:-$limit} | $title |"
     done
+    echo
+    echo "## Kernel timing"
+    echo
+    if [[ -s $WORK/kernel_timing.txt ]]; then
+      echo "Each kernel alone (cudaEvent) beside a write kernel of the same bytes; JSON:"
+      echo "kernel_timing.json beside this report."
+      echo
+      echo '```text'; cat "$WORK/kernel_timing.txt"; echo '```'
+    else
+      echo "none (the kernels step did not produce any)"
+    fi
     echo
     echo "## Benchmark figures"
     echo
@@ -376,7 +520,11 @@ run_step() {
   set -e
   SECONDS_TAKEN[$name]=$(seconds $(( $(now_ms) - start )))
   case $rc in
-    0) STATUS[$name]=passed ;;
+    0) if [[ -f $WORK/logs/$name.skipped ]]; then
+         STATUS[$name]="skipped: $(cat "$WORK/logs/$name.skipped")"
+       else
+         STATUS[$name]=passed
+       fi ;;
     124 | 137) STATUS[$name]="TIMEOUT"; FAILED+=("$name") ;;
     *) STATUS[$name]="FAILED (exit $rc)"; FAILED+=("$name") ;;
   esac
@@ -399,7 +547,7 @@ vendor_deps() {
 }
 
 main() {
-  local out="" mode=gpu quick=0 budget=450 entry name limit title
+  local out="" mode=gpu quick=0 budget=480 entry name limit title
   while (( $# )); do
     case $1 in
       --step) shift; "step_$1"; return ;;  # internal: one step, under timeout
@@ -418,9 +566,10 @@ main() {
     if [[ -n ${OUT:-} ]]; then out=$OUT/gpu_check.md; else out=$WORK/gpu_check.md; fi
   fi
   mkdir -p "$WORK/logs" "$(dirname "$out")"
-  rm -f "$WORK"/logs/*.log "$WORK/bench_figures.txt"
+  rm -f "$WORK"/logs/*.log "$WORK"/logs/*.skipped "$WORK/bench_figures.txt" "$WORK/kernel_timing.txt"
   REPORT=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
-  export GPU_CHECK_MODE=$mode GPU_CHECK_QUICK=$quick WORK PYTHON DEPS
+  REPORT_DIR=$(dirname "$REPORT")
+  export GPU_CHECK_MODE=$mode GPU_CHECK_QUICK=$quick WORK PYTHON DEPS REPORT_DIR
   # eoi_ext from this tree (the in-place build), whatever the python has installed.
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
   if [[ -d $DEPS/bin ]] && ! command -v ninja >/dev/null; then export PATH="$PATH:$DEPS/bin"; fi
