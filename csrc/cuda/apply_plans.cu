@@ -22,7 +22,10 @@ struct OutputCast<__nv_bfloat16> {
 
 namespace {
 
-template <typename compute_t, typename out_t>
+// kInShared: the tile lives in shared memory, else in the global workspace; a template
+// parameter so that the shared instantiation's tile accesses are ld.shared / st.shared
+// (rotation_tile.h, tile_storage).
+template <typename compute_t, typename out_t, bool kInShared>
 __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPlansParams p) {
   extern __shared__ __align__(16) unsigned char shared_tile[];
   const int64_t block = blockIdx.x;
@@ -34,9 +37,7 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
   tile.first_row = g.first_row;
   tile.rows = g.rows;
   tile.pitch = p.tiling.pitch;
-  tile.values = p.tiling.in_shared
-                    ? reinterpret_cast<compute_t*>(shared_tile)
-                    : static_cast<compute_t*>(p.workspace) + block * p.m * p.tiling.pitch;
+  tile.values = tile_storage<kInShared, compute_t>(shared_tile, p.workspace, block, p.m, p.tiling.pitch);
 
   const int64_t thread = threadIdx.x;
   const int64_t threads = blockDim.x;
@@ -45,25 +46,34 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
   __syncthreads();
   tile_set_identity(tile, thread, threads);
   __syncthreads();
-  const auto* cos_sin = static_cast<const compute_t*>(p.cos_sin);
-  for (int64_t level = p.matrix_levels[g.matrix]; level < p.matrix_levels[g.matrix + 1]; ++level) {
-    tile_apply_level(tile, p.pairs, cos_sin, p.level_starts[level], p.level_starts[level + 1],
-                     thread, threads);
+  // The schedule is read-only during the launch: __restrict__ and __ldg let its loads take
+  // the read-only path (ld.global.nc) and move past the tile's stores. A level starts where
+  // the previous one ends: one load of level_starts per level (the barrier would make the
+  // compiler read both bounds again).
+  const int32_t* __restrict__ pairs = p.pairs;
+  const auto* __restrict__ cos_sin = static_cast<const compute_t*>(p.cos_sin);
+  const int64_t last_level = __ldg(p.matrix_levels + g.matrix + 1);
+  int64_t level = __ldg(p.matrix_levels + g.matrix);
+  for (int64_t begin = __ldg(p.level_starts + level); level < last_level; ++level) {
+    const int64_t end = __ldg(p.level_starts + level + 1);
+    tile_apply_level(tile, pairs, cos_sin, begin, end, thread, threads);
+    begin = end;
     __syncthreads();
   }
   tile_write(tile, static_cast<compute_t>(p.gain), static_cast<out_t*>(p.out) + g.out_offset,
              g.row_stride, g.col_stride, p.coord_begin, p.coord_end, thread, threads);
 }
 
-// Above 48 KiB of dynamic shared memory a kernel must opt in. Each instantiation opts in
-// once per device, to the device's maximum (less its static shared memory): setting each
-// launch's own size was a driver round trip per call, and raced between host threads (one
-// thread's smaller size could fail another's launch; issue 16, item 4).
+// Above 48 KiB of dynamic shared memory a kernel must opt in. Each shared-tile instantiation
+// opts in once per device, to the device's maximum (less its static shared memory): setting
+// each launch's own size was a driver round trip per call, and raced between host threads
+// (one thread's smaller size could fail another's launch; issue 16, item 4).
 constexpr int kOptInDevices = 64;
 constexpr size_t kDefaultSharedBytes = 48 * 1024;
 
 template <typename compute_t, typename out_t>
 cudaError_t opt_in_shared_memory(size_t shared_bytes) {
+  constexpr auto kernel = apply_plans_kernel<compute_t, out_t, true>;
   if (shared_bytes <= kDefaultSharedBytes) return cudaSuccess;
   int device = 0;
   cudaError_t status = cudaGetDevice(&device);
@@ -72,11 +82,10 @@ cudaError_t opt_in_shared_memory(size_t shared_bytes) {
     int optin = 0;
     cudaFuncAttributes attributes{};
     cudaError_t result = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (result == cudaSuccess) result = cudaFuncGetAttributes(&attributes, apply_plans_kernel<compute_t, out_t>);
+    if (result == cudaSuccess) result = cudaFuncGetAttributes(&attributes, kernel);
     if (result != cudaSuccess) return result;
     const int dynamic = optin - static_cast<int>(attributes.sharedSizeBytes);
-    return cudaFuncSetAttribute(apply_plans_kernel<compute_t, out_t>,
-                                cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic);
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic);
   };
   if (device < 0 || device >= kOptInDevices) return set_maximum();  // the same value: no race
   static std::once_flag once[kOptInDevices];
@@ -89,11 +98,16 @@ template <typename compute_t, typename out_t>
 cudaError_t launch_typed(const ApplyPlansParams& p, cudaStream_t stream) {
   const int64_t blocks = p.count * p.tiling.tiles;
   if (blocks == 0) return cudaSuccess;
-  const size_t shared_bytes = p.tiling.in_shared ? static_cast<size_t>(p.tiling.tile_bytes) : 0;
+  if (!schedule_aligned<compute_t>(p.pairs, p.cos_sin)) return cudaErrorMisalignedAddress;  // vector loads
+  const auto grid = static_cast<unsigned int>(blocks);
+  if (!p.tiling.in_shared) {
+    apply_plans_kernel<compute_t, out_t, false><<<grid, p.tiling.threads, 0, stream>>>(p);
+    return cudaGetLastError();
+  }
+  const auto shared_bytes = static_cast<size_t>(p.tiling.tile_bytes);
   const cudaError_t status = opt_in_shared_memory<compute_t, out_t>(shared_bytes);
   if (status != cudaSuccess) return status;
-  apply_plans_kernel<compute_t, out_t>
-      <<<static_cast<unsigned int>(blocks), p.tiling.threads, shared_bytes, stream>>>(p);
+  apply_plans_kernel<compute_t, out_t, true><<<grid, p.tiling.threads, shared_bytes, stream>>>(p);
   return cudaGetLastError();
 }
 

@@ -5,8 +5,8 @@
 // Within a phase no thread reads a value another thread writes (the rotations of one
 // level touch disjoint coordinates, docs/levels.md, "ASAP levels"), so running the threads one after
 // another gives the kernel's result: csrc/cuda/tests/test_rotation_tile.cpp does that on
-// the CPU and compares with the CPU kernel, which is how this code is tested on
-// machines without a GPU.
+// the CPU (both tile locations, several thread orders and block sizes) and compares with
+// the CPU kernel, which is how this code is tested on machines without a GPU.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,19 @@ struct RotationTile {
   int32_t rows;
   int32_t pitch;
 };
+
+// The storage of block `block`'s tile (m * pitch values). Where the tile lives is a
+// compile-time case of the kernel (apply_plans.cu instantiates both and picks by
+// ApplyTiling::in_shared): in the shared case the pointer comes straight from the kernel's
+// `extern __shared__` array, so nvcc sees its address space and emits ld.shared / st.shared;
+// chosen at run time, the two pointers merged into a generic one and every tile access was a
+// generic ld / st (issue 16, item 3).
+template <bool kInShared, typename compute_t>
+EOI_HOST_DEVICE inline compute_t* tile_storage(unsigned char* shared, void* workspace, int64_t block, int64_t m,
+                                               int32_t pitch) {
+  if constexpr (kInShared) return reinterpret_cast<compute_t*>(shared);
+  else return static_cast<compute_t*>(workspace) + block * m * pitch;
+}
 
 // Where block `block` of a launch works: matrix block / tiles, rows of A from
 // row_begin + (block % tiles) * tile_rows (fewer in a matrix's last tile), and where
@@ -90,6 +103,55 @@ EOI_HOST_DEVICE inline T sub_rn(T a, T b) {
 #endif
 }
 
+// One rotation of the level-ordered schedule: its pair (i, j) and its (cos, sin), each
+// loaded as one 8- or 16-byte vector. On the device the loads go through the read-only
+// path (__ldg: ld.global.nc.v2), as the schedule never changes during a launch; on the host
+// (the emulation) they are plain loads.
+struct RotationPair {
+  int32_t i, j;
+};
+
+template <typename compute_t>
+struct RotationCosSin {
+  compute_t c, s;
+};
+
+// The vector loads need rotation q's pair at an 8-byte boundary and its (cos, sin) at a
+// 2 * sizeof(compute_t) one: true when both arrays start at such a boundary, since rotation
+// q is at element 2q of each. The binding's buffers come from the CUDA caching allocator
+// (csrc/ops_cuda.cpp) and the tests' from cudaMalloc, both 256-byte aligned; the launcher
+// refuses others (apply_plans.cu).
+template <typename compute_t>
+inline bool schedule_aligned(const int32_t* pairs, const void* cos_sin) {
+  return reinterpret_cast<uintptr_t>(pairs) % sizeof(RotationPair) == 0 &&
+         reinterpret_cast<uintptr_t>(cos_sin) % sizeof(RotationCosSin<compute_t>) == 0;
+}
+
+EOI_HOST_DEVICE inline RotationPair load_pair(const int32_t* __restrict__ pairs, int64_t q) {
+#if defined(__CUDA_ARCH__)
+  const int2 v = __ldg(reinterpret_cast<const int2*>(pairs) + q);
+  return {v.x, v.y};
+#else
+  return {pairs[2 * q], pairs[2 * q + 1]};
+#endif
+}
+
+template <typename compute_t>
+EOI_HOST_DEVICE inline RotationCosSin<compute_t> load_cos_sin(const compute_t* __restrict__ cos_sin,
+                                                              int64_t q) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(compute_t) == 4) {
+    const float2 v = __ldg(reinterpret_cast<const float2*>(cos_sin) + q);
+    return {v.x, v.y};
+  } else {
+    const double2 v = __ldg(reinterpret_cast<const double2*>(cos_sin) + q);
+    return {v.x, v.y};
+  }
+#else
+  return {cos_sin[2 * q], cos_sin[2 * q + 1]};
+#endif
+}
+
 // Conversion of a computed value to the output type; apply_plans.cu specializes it for
 // the CUDA 16-bit float types (round to nearest even, like c10::Half / c10::BFloat16).
 template <typename out_t>
@@ -116,27 +178,51 @@ EOI_HOST_DEVICE void tile_set_identity(const RotationTile<compute_t>& tile, int6
     tile.values[(tile.first_row + r) * tile.pitch + r] = compute_t(1);
 }
 
+// Rotations a thread of tile_apply_level takes at a time: it loads all of them (pair,
+// cos / sin, the two tile values) before it stores any, so their latencies overlap instead
+// of adding up (issue 16, item 3). 2 in float64: with 4, the 64 registers a thread has at
+// 1024 threads per block did not hold the group and ptxas spilled (sm_90).
+template <typename compute_t>
+constexpr int32_t kRotationGroup = sizeof(compute_t) == 4 ? 4 : 2;
+
 // Phase 3, once per level: applies rotations begin .. end - 1 of the level-ordered
 // schedule (pairs (i, j), cos_sin (cos, sin)) to every row of the tile:
 //   x_i <- cos * x_i - sin * x_j,   x_j <- sin * x_i + cos * x_j.
 // Each thread keeps one row lane and strides over the level's rotations, so the loop
-// has no division. Needs threads >= tile.rows.
+// has no division; it takes its rotations kRotationGroup at a time. Loading a group's
+// values before storing any gives the same bits as rotation after rotation because a
+// level's rotations touch disjoint coordinates (docs/levels.md, "ASAP levels"): no
+// rotation of the group reads a value another one writes, in this thread or in another.
+// Past the level's end a group member loads rotation q again and stores nothing, so the
+// loads need no branch and the compiler can issue them together. Needs threads >= tile.rows.
 template <typename compute_t>
-EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const int32_t* pairs,
-                                      const compute_t* cos_sin, int64_t begin, int64_t end,
+EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const int32_t* __restrict__ pairs,
+                                      const compute_t* __restrict__ cos_sin, int64_t begin, int64_t end,
                                       int64_t thread, int64_t threads) {
+  constexpr int32_t group = kRotationGroup<compute_t>;
   const int64_t per_pass = threads / tile.rows;  // rotations applied side by side
   if (thread >= per_pass * tile.rows) return;
   const int64_t lane = thread % tile.rows;
-  for (int64_t q = begin + thread / tile.rows; q < end; q += per_pass) {
-    compute_t* xi = tile.values + static_cast<int64_t>(pairs[2 * q]) * tile.pitch + lane;
-    compute_t* xj = tile.values + static_cast<int64_t>(pairs[2 * q + 1]) * tile.pitch + lane;
-    const compute_t c = cos_sin[2 * q];
-    const compute_t s = cos_sin[2 * q + 1];
-    const compute_t a = *xi;
-    const compute_t b = *xj;
-    *xi = sub_rn(mul_rn(c, a), mul_rn(s, b));
-    *xj = add_rn(mul_rn(s, a), mul_rn(c, b));
+  for (int64_t q = begin + thread / tile.rows; q < end; q += group * per_pass) {
+    RotationCosSin<compute_t> cs[group];
+    compute_t* xi[group];
+    compute_t* xj[group];
+    compute_t a[group];
+    compute_t b[group];
+    for (int32_t g = 0; g < group; ++g) {
+      const int64_t next = q + g * per_pass;
+      const int64_t rotation = next < end ? next : q;
+      const RotationPair ij = load_pair(pairs, rotation);
+      cs[g] = load_cos_sin(cos_sin, rotation);
+      xi[g] = tile.values + static_cast<int64_t>(ij.i) * tile.pitch + lane;
+      xj[g] = tile.values + static_cast<int64_t>(ij.j) * tile.pitch + lane;
+      a[g] = *xi[g];
+      b[g] = *xj[g];
+    }
+    for (int32_t g = 0; g < group && q + g * per_pass < end; ++g) {
+      *xi[g] = sub_rn(mul_rn(cs[g].c, a[g]), mul_rn(cs[g].s, b[g]));
+      *xj[g] = add_rn(mul_rn(cs[g].s, a[g]), mul_rn(cs[g].c, b[g]));
+    }
   }
 }
 

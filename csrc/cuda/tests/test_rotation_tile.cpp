@@ -1,12 +1,18 @@
-// The CUDA apply kernel's logic, run on the CPU: a launch is emulated block by block,
-// each phase of rotation_tile.h run for every thread of the block one after another
-// (the kernel's barriers separate the phases). Checked against the CPU kernel
-// (csrc/core/apply_rotations.h): equal values for batches, both layouts, row ranges,
-// float and double, tiles in "shared memory" of several sizes and in the global
-// workspace, and several block sizes. Running a phase's threads in reverse and in a
-// shuffled order must give the same bits, which fails if two threads of a phase touch
-// the same value. Also checks the tiling heuristics (apply_tiling.h) and the level
-// schedule (level_schedule.h).
+// The CUDA apply kernel's logic, run on the CPU: a launch of apply_plans_kernel
+// (csrc/cuda/apply_plans.cu) is emulated over the whole grid, each phase of rotation_tile.h
+// run for every thread of a block one after another (the kernel's barriers separate the
+// phases) and the blocks side by side, phase by phase, so two blocks sharing a tile would
+// corrupt each other. Checked bit for bit against the CPU kernel
+// (csrc/core/apply_rotations.h): batches, both layouts, row ranges, float and double,
+// tiles in "shared memory" of several sizes and in the global workspace, both of the
+// kernel's tile locations (the template parameter kInShared), and several block sizes,
+// including ones that leave a thread a long run of rotations, idle threads, or more threads
+// than rotations. Running a phase's threads in reverse and in a shuffled order must give
+// the same bits, which fails if two threads of a phase touch the same value. The grouped
+// loop of tile_apply_level is also checked on single levels against rotation after
+// rotation, for every level size around the group's multiples. Also checks the tiling
+// heuristics (apply_tiling.h), the level schedule (level_schedule.h) and the alignment the
+// vector loads need.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -27,36 +33,69 @@ namespace {
 
 enum class ThreadOrder { kForward, kReverse, kShuffled };
 
-// One launch of apply_plans_kernel, emulated. Returns the output buffer.
-template <typename compute_t>
+std::vector<int64_t> thread_order(int64_t threads, ThreadOrder kind) {
+  std::vector<int64_t> order(threads);
+  std::iota(order.begin(), order.end(), 0);
+  if (kind == ThreadOrder::kReverse) std::reverse(order.begin(), order.end());
+  if (kind == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  return order;
+}
+
+// One launch of apply_plans_kernel<compute_t, out_t, kInShared> with `threads` threads per
+// block, emulated. Returns the output buffer.
+template <bool kInShared, typename compute_t>
 std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute_t>& s,
-                                      const ApplyTiling& tiling, int64_t row_begin, int64_t row_end,
-                                      int64_t coord_begin, int64_t coord_end, bool transposed,
+                                      const ApplyTiling& tiling, int64_t threads, int64_t row_begin,
+                                      int64_t row_end, int64_t coord_begin, int64_t coord_end, bool transposed,
                                       compute_t gain, ThreadOrder order_kind) {
   const int64_t k = row_end - row_begin;
+  const int64_t blocks = p.count() * tiling.tiles;
+  const int64_t tile_size = p.m * tiling.pitch;
   std::vector<compute_t> out(p.count() * k * (coord_end - coord_begin), compute_t(-77));
-  std::vector<compute_t> workspace(tiling.tiles * p.count() * p.m * tiling.pitch, compute_t(123));
-  std::vector<int64_t> order(tiling.threads);
-  std::iota(order.begin(), order.end(), 0);
-  if (order_kind == ThreadOrder::kReverse) std::reverse(order.begin(), order.end());
-  if (order_kind == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
-  std::vector<compute_t> shared(tiling.in_shared ? p.m * tiling.pitch : 0);
-  for (int64_t block = 0; block < p.count() * tiling.tiles; ++block) {
+  // Neither the workspace nor shared memory is zeroed on a GPU. Each block has its own
+  // shared memory, which the kernel sees at the same address.
+  std::vector<compute_t> workspace(blocks * tile_size, compute_t(123));
+  std::vector<compute_t> shared(kInShared ? blocks * tile_size : 0, compute_t(-45));
+  const std::vector<int64_t> order = thread_order(threads, order_kind);
+  std::vector<TileGeometry> geometry;
+  std::vector<RotationTile<compute_t>> tiles;
+  for (int64_t block = 0; block < blocks; ++block) {
     const TileGeometry g = tile_geometry(block, tiling.tiles, tiling.tile_rows, coord_end - coord_begin,
                                          row_begin, row_end, transposed);
-    // Shared memory is not zeroed between blocks on a GPU: leave the last block's values.
-    RotationTile<compute_t> tile{tiling.in_shared ? shared.data() : workspace.data() + block * p.m * tiling.pitch,
-                                 p.m, g.first_row, g.rows, tiling.pitch};
-    for (int64_t t : order) tile_zero(tile, t, tiling.threads);
-    for (int64_t t : order) tile_set_identity(tile, t, tiling.threads);
-    for (int64_t l = s.matrix_levels[g.matrix]; l < s.matrix_levels[g.matrix + 1]; ++l) {
+    compute_t* own_shared = kInShared ? shared.data() + block * tile_size : nullptr;
+    compute_t* values = tile_storage<kInShared, compute_t>(reinterpret_cast<unsigned char*>(own_shared),
+                                                           workspace.data(), block, p.m, tiling.pitch);
+    geometry.push_back(g);
+    tiles.push_back({values, p.m, g.first_row, g.rows, tiling.pitch});
+  }
+  for (int64_t block = 0; block < blocks; ++block)
+    for (int64_t t : order) tile_zero(tiles[block], t, threads);
+  for (int64_t block = 0; block < blocks; ++block)
+    for (int64_t t : order) tile_set_identity(tiles[block], t, threads);
+  // Each block's levels with the bounds the kernel's loop carries; a round applies the next
+  // level of every block that has one left.
+  std::vector<int64_t> level(blocks), begin(blocks);
+  for (int64_t block = 0; block < blocks; ++block) {
+    level[block] = s.matrix_levels[geometry[block].matrix];
+    begin[block] = s.level_starts[level[block]];
+  }
+  for (bool more = true; more;) {
+    more = false;
+    for (int64_t block = 0; block < blocks; ++block) {
+      if (level[block] == s.matrix_levels[geometry[block].matrix + 1]) continue;
+      const int64_t end = s.level_starts[level[block] + 1];
       for (int64_t t : order)
-        tile_apply_level(tile, s.pairs.data(), s.cos_sin.data(), s.level_starts[l], s.level_starts[l + 1], t,
-                         tiling.threads);
+        tile_apply_level(tiles[block], s.pairs.data(), s.cos_sin.data(), begin[block], end, t, threads);
+      begin[block] = end;
+      ++level[block];
+      more = true;
     }
+  }
+  for (int64_t block = 0; block < blocks; ++block) {
+    const TileGeometry& g = geometry[block];
     for (int64_t t : order)
-      tile_write(tile, gain, out.data() + g.out_offset, g.row_stride, g.col_stride, coord_begin, coord_end, t,
-                 tiling.threads);
+      tile_write(tiles[block], gain, out.data() + g.out_offset, g.row_stride, g.col_stride, coord_begin,
+                 coord_end, t, threads);
   }
   return out;
 }
@@ -74,24 +113,38 @@ void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, in
   if (coord_end < 0) coord_end = m;
   const BatchPlan p = make_batch(seed, count, n, m, d);
   const Schedule<compute_t> s = build_schedule<compute_t>(p);
+  CHECK(schedule_aligned<compute_t>(s.pairs.data(), s.cos_sin.data()));
   const int64_t levels = s.matrix_levels.back();
   const double per_level = levels ? static_cast<double>(p.offsets.back()) / levels : 0.0;
   const ApplyTiling tiling =
       choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared_bytes, per_level);
   const compute_t gain = compute_t(1.25);
+  // The launcher's block size; one rotation side by side (each thread runs through whole
+  // levels, group after group); idle threads (not a multiple of the rows); more threads than
+  // any level has rotations.
+  const int64_t block_sizes[] = {tiling.threads, tiling.tile_rows, 3 * tiling.tile_rows + 2, kMaxThreads};
   for (bool transposed : {false, true}) {
     const auto expected = cpu_result<compute_t>(p, row_begin, row_end, transposed, gain, coord_begin, coord_end);
-    const auto run = [&](ThreadOrder order) {
-      return emulate_launch(p, s, tiling, row_begin, row_end, coord_begin, coord_end, transposed, gain, order);
-    };
-    const auto forward = run(ThreadOrder::kForward);
-    // Bit for bit, signed zeros included (issue 16, item 7): same_values took -0 == +0.
-    CHECK_MSG(same_bits(forward, expected),
-              "n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d bytes=%zu",
-              (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
-              tiling.in_shared, tiling.threads, sizeof(compute_t));
-    CHECK(same_bits(forward, run(ThreadOrder::kReverse)));
-    CHECK(same_bits(forward, run(ThreadOrder::kShuffled)));
+    for (int64_t threads : block_sizes) {
+      for (ThreadOrder order : {ThreadOrder::kForward, ThreadOrder::kReverse, ThreadOrder::kShuffled}) {
+        // The launcher's instantiation (by tiling.in_shared) and the other one: where the
+        // tile lives must not change a bit.
+        for (bool in_shared : {tiling.in_shared, !tiling.in_shared}) {
+          const auto got =
+              in_shared ? emulate_launch<true>(p, s, tiling, threads, row_begin, row_end, coord_begin, coord_end,
+                                               transposed, gain, order)
+                        : emulate_launch<false>(p, s, tiling, threads, row_begin, row_end, coord_begin, coord_end,
+                                                transposed, gain, order);
+          // Bit for bit, signed zeros included (issue 16, item 7): same_values took -0 == +0.
+          CHECK_MSG(same_bits(got, expected),
+                    "n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d tiling.in_shared=%d "
+                    "kInShared=%d threads=%lld order=%d bytes=%zu",
+                    (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed,
+                    tiling.tile_rows, tiling.in_shared, in_shared, (long long)threads, static_cast<int>(order),
+                    sizeof(compute_t));
+        }
+      }
+    }
   }
 }
 
@@ -116,6 +169,78 @@ void test_launches() {
   check_case<compute_t>(15, 2, 70, 130, 0.2, 0, 70, big, 40, 101);                // a coordinate window
   check_case<compute_t>(16, 2, 70, 130, 0.2, 5, 69, 64, 0, 1);                    // one coordinate, global
   check_case<compute_t>(17, 3, 128, 128, 0.125, 30, 31, big, 64, 128);
+}
+
+// tile_apply_level on one level of `size` rotations against rotation after rotation, for
+// every size up to a few groups per thread (so every tail length), 1 to 7 rotations side by
+// side, idle threads, more threads than rotations, tile padding (pitch > rows) that must stay
+// untouched. The level sits between rotations that must not be applied (one before it and,
+// unless it ends the schedule, some after it, on the same coordinates), or at the very end
+// of the schedule, where a load past the end is caught under ASan.
+template <typename compute_t>
+void test_level_groups() {
+  constexpr int64_t group = kRotationGroup<compute_t>;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> angle(-3.2, 3.2), value(-1.0, 1.0);
+  for (int32_t rows : {1, 2, 3, 5}) {
+    const int32_t pitch = odd_pitch(rows) + 2;
+    for (int64_t per_pass : {1, 2, 3, 7}) {
+      for (int64_t size = 0; size <= 2 * group * per_pass + per_pass + 1; ++size) {
+        for (int64_t idle : {int64_t{0}, int64_t{rows - 1}}) {
+          for (bool ends_schedule : {true, false}) {
+            const int64_t m = 2 * size + 3;
+            const int64_t threads = per_pass * rows + idle;
+            // The level's pairs: disjoint, from a random permutation of the coordinates.
+            std::vector<int32_t> coords(m);
+            std::iota(coords.begin(), coords.end(), 0);
+            std::shuffle(coords.begin(), coords.end(), rng);
+            std::vector<int32_t> pairs = {coords[0], coords[1]};  // rotation 0: the level before
+            for (int64_t q = 0; q < size; ++q) {
+              pairs.push_back(coords[2 * q + 1]);
+              pairs.push_back(coords[2 * q + 2]);
+            }
+            if (!ends_schedule) {
+              for (int64_t q = 0; q < 3; ++q) {
+                pairs.push_back(coords[(2 * q + 1) % m]);
+                pairs.push_back(coords[(2 * q + 2) % m]);
+              }
+            }
+            std::vector<compute_t> cos_sin;
+            for (size_t q = 0; q < pairs.size() / 2; ++q) {
+              const double theta = angle(rng);
+              cos_sin.push_back(static_cast<compute_t>(std::cos(theta)));
+              cos_sin.push_back(static_cast<compute_t>(std::sin(theta)));
+            }
+            CHECK(schedule_aligned<compute_t>(pairs.data(), cos_sin.data()));
+            std::vector<compute_t> initial(m * pitch);
+            for (compute_t& x : initial) x = static_cast<compute_t>(value(rng));
+            const int64_t begin = 1;
+            const int64_t end = 1 + size;
+            std::vector<compute_t> expected = initial;
+            for (int32_t lane = 0; lane < rows; ++lane) {
+              for (int64_t q = begin; q < end; ++q) {
+                compute_t& xi = expected[pairs[2 * q] * pitch + lane];
+                compute_t& xj = expected[pairs[2 * q + 1] * pitch + lane];
+                const compute_t c = cos_sin[2 * q], s = cos_sin[2 * q + 1], a = xi, b = xj;
+                xi = sub_rn(mul_rn(c, a), mul_rn(s, b));
+                xj = add_rn(mul_rn(s, a), mul_rn(c, b));
+              }
+            }
+            for (ThreadOrder order : {ThreadOrder::kForward, ThreadOrder::kReverse, ThreadOrder::kShuffled}) {
+              std::vector<compute_t> values = initial;
+              const RotationTile<compute_t> tile{values.data(), m, 0, rows, pitch};
+              for (int64_t t : thread_order(threads, order))
+                tile_apply_level(tile, pairs.data(), cos_sin.data(), begin, end, t, threads);
+              CHECK_MSG(same_bits(values, expected),
+                        "rows=%d per_pass=%lld size=%lld idle=%lld ends_schedule=%d order=%d bytes=%zu", rows,
+                        (long long)per_pass, (long long)size, (long long)idle, ends_schedule,
+                        static_cast<int>(order), sizeof(compute_t));
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 void test_tiling() {
@@ -151,6 +276,8 @@ void test_tiling() {
 
 int main() {
   test_tiling();
+  test_level_groups<float>();
+  test_level_groups<double>();
   test_launches<float>();
   test_launches<double>();
   return check_report();
