@@ -26,7 +26,7 @@ namespace {
 // ---- sample_plans -------------------------------------------------------------------
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
-    const at::Tensor& seeds, int64_t n, int64_t m, double density, bool at_most) {
+    const at::Tensor& seeds, int64_t n, int64_t m, double density, bool at_most, bool pin_memory) {
   check_cpu_contiguous(seeds, "seeds", at::kLong);
   TORCH_CHECK(seeds.dim() == 1, "eoi_ext: seeds must be 1-D (count,)");
   check_sides(n, m);
@@ -35,6 +35,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
   const int64_t words = eoi::support_words(n);
   TORCH_CHECK(count <= kMaxHostBytes / 8 / (m * words), "eoi_ext: the supports of len(seeds) = ", count,
               " matrices with n = ", n, ", m = ", m, " would take more than 2^48 bytes");
+  TORCH_CHECK(!pin_memory || at::globalContext().hasCUDA(),
+              "eoi_ext: pin_memory=True needs a CUDA device to copy the support to, but none is available");
   const eoi::StopRule rule = at_most ? eoi::StopRule::kAtMost : eoi::StopRule::kNearest;
 
   at::Tensor support;
@@ -42,7 +44,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
   std::vector<std::vector<double>> thetas(count);
   const auto* seed_ptr = seeds.data_ptr<int64_t>();
   with_host_memory("the supports and rotation lists", m, [&] {
-    support = at::empty({count, m, words}, seeds.options());
+    // Pinned for a GPU caller: its mask kernels then copy the bitsets straight from here
+    // (csrc/ops_cuda.cpp, to_device_async) instead of staging them on every call.
+    support = at::empty({count, m, words}, seeds.options().pinned_memory(pin_memory));
     auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
     const int64_t threads = at::get_num_threads();
     if (count >= threads || at::in_parallel_region() || !eoi::worth_parallel_tracking(n, m)) {
@@ -238,7 +242,7 @@ void top_up_masks_cpu(const at::Tensor& seeds, int64_t target_count, at::Tensor 
 }  // namespace
 
 TORCH_LIBRARY(eoi_ext, m) {
-  m.def("sample_plans(Tensor seeds, int n, int m, float density, bool at_most)"
+  m.def("sample_plans(Tensor seeds, int n, int m, float density, bool at_most, bool pin_memory=False)"
         " -> (Tensor offsets, Tensor pairs, Tensor cos_sin, Tensor support)");
   m.def("rotation_levels(Tensor offsets, Tensor pairs, int m) -> Tensor");
   // coord_begin / coord_end select a window of A's coordinates (columns); -1 means m.

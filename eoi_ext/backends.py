@@ -44,8 +44,9 @@ class Kernels(Protocol):
     """What a backend provides: the five ops, with the signatures of eoi_ext.ops."""
 
     def sample_plans(
-        self, seeds: Tensor, n: int, m: int, density: float, at_most: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]: ...
+        self, seeds: Tensor, n: int, m: int, density: float, at_most: bool,
+        pin_memory: bool = False,
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]: ...  # fmt: skip
 
     def rotation_levels(self, offsets: Tensor, pairs: Tensor, m: int) -> Tensor: ...
 

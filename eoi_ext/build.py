@@ -88,7 +88,7 @@ def _build(
         return weights, torch.empty(shape, dtype=torch.bool, device=device)
     plan = plan_from_seeds(
         seeds[:, : spec.groups].contiguous().view(-1), *spec.matrix_shape, spec.matrix_density,
-        exact_density=spec.exact_density,
+        exact_density=spec.exact_density, pin_memory=device.type == "cuda",
     )  # fmt: skip
 
     def write_weights(sub: RotationPlan, r: Span | None, c: Span | None, o: Tensor) -> None:

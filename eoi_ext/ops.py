@@ -52,18 +52,18 @@ def _check_written(output: Tensor, **inputs: Tensor) -> None:
 
 
 def sample_plans(
-    seeds: Tensor, n: int, m: int, density: float, at_most: bool
+    seeds: Tensor, n: int, m: int, density: float, at_most: bool, pin_memory: bool = False
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Samples and tracks the rotations of one matrix per seed; returns
-    (offsets, pairs, cos_sin, support)."""
-    return torch.ops.eoi_ext.sample_plans(seeds, n, m, density, at_most)
+    (offsets, pairs, cos_sin, support), the support in pinned memory if `pin_memory`."""
+    return torch.ops.eoi_ext.sample_plans(seeds, n, m, density, at_most, pin_memory)
 
 
 @_fake("sample_plans")
 def _sample_plans_fake(
-    seeds: Tensor, n: int, m: int, density: float, at_most: bool
+    seeds: Tensor, n: int, m: int, density: float, at_most: bool, pin_memory: bool = False
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    checks.check_sample_plans(seeds, n, m, density, data=False)
+    checks.check_sample_plans(seeds, n, m, density, pin_memory, data=False)
     count = seeds.shape[0]
     # The number of rotations depends on the sampled values: a data-dependent size.
     rotations = torch.library.get_ctx().new_dynamic_size()

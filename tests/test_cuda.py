@@ -216,6 +216,19 @@ def test_cuda_init_in_place():
     assert torch.allclose(base.T.cpu(), expected, atol=1e-6, rtol=0)
 
 
+def test_cuda_plan_support_is_pinned():
+    """With pin_memory=True (what a CUDA build asks for, eoi_ext/build.py) the support is
+    page-locked, so the mask kernels copy it without staging (issue 16, item 6), and holds
+    the same bits as a pageable one."""
+    seeds = givens.draw_seeds(3, generator(4))
+    pinned = givens.plan_from_seeds(seeds, 300, 500, 0.1, pin_memory=True)
+    pageable = givens.plan_from_seeds(seeds, 300, 500, 0.1)
+    assert pinned.support.is_pinned() and not pageable.support.is_pinned()
+    assert torch.equal(pinned.support, pageable.support)
+    mask = givens.support_mask(pinned, device="cuda")
+    assert torch.equal(mask.cpu(), givens.support_mask(pageable))
+
+
 def test_cuda_generator_with_cuda_output():
     """A CUDA generator works too: the seeds are drawn on the GPU and brought back."""
     g = torch.Generator(device="cuda").manual_seed(3)

@@ -53,6 +53,8 @@ NAMED = [
     ("support_masks", {"support": PLAN.support.to("meta")}, r"support must be (a CPU|on the CPU)"),
     ("top_up_masks", {"seeds": PLAN.seeds.to("meta")}, r"seeds must be a CPU tensor"),
 ]
+if not torch.cuda.is_available():  # pinning needs CUDA; tests/test_cuda.py pins where it is
+    NAMED.append(("sample_plans", {"pin_memory": True}, r"pin_memory=True needs a CUDA device"))
 
 
 @pytest.mark.parametrize("impl", IMPLS, ids=lambda impl: impl.__name__)

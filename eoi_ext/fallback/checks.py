@@ -128,7 +128,9 @@ def _block(
     return ((count, w, k) if transposed else (count, k, w)), end
 
 
-def check_sample_plans(seeds: Tensor, n: int, m: int, density: float, *, data: bool = True) -> None:
+def check_sample_plans(
+    seeds: Tensor, n: int, m: int, density: float, pin_memory: bool = False, *, data: bool = True
+) -> None:
     _tensor(seeds, "seeds", torch.int64, data)
     if seeds.dim() != 1:
         fail("seeds must be 1-D (count,)")
@@ -138,6 +140,8 @@ def check_sample_plans(seeds: Tensor, n: int, m: int, density: float, *, data: b
     if seeds.shape[0] > 2**48 // 8 // (m * ((n + 63) // 64)):  # csrc/checks.h kMaxHostBytes
         fail(f"the supports of len(seeds) = {seeds.shape[0]} matrices with n = {n}, m = {m} "
              "would take more than 2^48 bytes")  # fmt: skip
+    if pin_memory and not torch.cuda.is_available():
+        fail("pin_memory=True needs a CUDA device to copy the support to, but none is available")
 
 
 def check_apply_plans(

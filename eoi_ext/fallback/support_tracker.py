@@ -85,10 +85,10 @@ def _support_words(supports: list[int], n: int) -> Tensor:
 
 
 def sample_plans(
-    seeds: Tensor, n: int, m: int, density: float, at_most: bool
+    seeds: Tensor, n: int, m: int, density: float, at_most: bool, pin_memory: bool = False
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Mirror of torch.ops.eoi_ext.sample_plans: (offsets, pairs, cos_sin, support)."""
-    check_sample_plans(seeds, n, m, density)
+    check_sample_plans(seeds, n, m, density, pin_memory)
     offsets = [0]
     all_i: list[int] = []
     all_j: list[int] = []
@@ -107,4 +107,6 @@ def sample_plans(
     support = (
         torch.stack(supports) if supports else torch.zeros(0, m, (n + 63) // 64, dtype=torch.int64)
     )
+    if pin_memory:
+        support = support.pin_memory()
     return torch.tensor(offsets, dtype=torch.int64), pairs, cos_sin, support

@@ -42,7 +42,13 @@ def draw_seeds(count: int, generator: torch.Generator | None = None) -> Tensor:
 
 
 def plan_from_seeds(
-    seeds: Tensor, rows: int, cols: int, density: float, *, exact_density: bool = False
+    seeds: Tensor,
+    rows: int,
+    cols: int,
+    density: float,
+    *,
+    exact_density: bool = False,
+    pin_memory: bool = False,
 ) -> RotationPlan:
     """Samples and tracks the rotations of one matrix per seed (no validation).
 
@@ -53,6 +59,8 @@ def plan_from_seeds(
         exact_density: stop at the last rotation count whose density is at most
             `density` (the top-up adds the rest) instead of the published rule's count
             (docs/algorithm.md, "Stopping rule").
+        pin_memory: put the support bitsets in pinned memory, for masks written on a GPU:
+            they are then copied from there without staging (needs CUDA).
 
     Returns:
         The RotationPlan of the `count` matrices, on the CPU.
@@ -63,7 +71,7 @@ def plan_from_seeds(
         2
     """
     n, m = min(rows, cols), max(rows, cols)
-    plan = kernels("cpu").sample_plans(seeds, n, m, float(density), exact_density)
+    plan = kernels("cpu").sample_plans(seeds, n, m, float(density), exact_density, pin_memory)
     return RotationPlan(rows, cols, seeds, *plan)
 
 
