@@ -67,6 +67,12 @@ struct Slice {
   }
 };
 
+// Rotations pairs[0 .. block - 1] on one slice; shares[b] gets rotation b's count change.
+EOI_POPCNT_CLONES
+void rotate_block(Slice& slice, const int32_t* pairs, int64_t block, int32_t* shares) {
+  for (int64_t b = 0; b < block; ++b) shares[b] = static_cast<int32_t>(slice.rotate(pairs[2 * b], pairs[2 * b + 1]));
+}
+
 // The stopping rule of sample_rotations_from (support_tracker.cpp) run over the counts of
 // a block of rotations first .. first + block - 1, applied from count `nnz`.
 struct BlockScan {
@@ -146,10 +152,8 @@ int64_t sample_rotations_parallel(uint64_t seed, int64_t n, int64_t m, double de
     });
     shares.resize(slices.count * block);
     const int32_t* block_pairs = pairs.data() + 2 * (first + done);
-    tracking.run(slices.count, [&](int64_t t) {
-      for (int64_t b = 0; b < block; ++b)
-        shares[t * block + b] = static_cast<int32_t>(local[t].rotate(block_pairs[2 * b], block_pairs[2 * b + 1]));
-    });
+    tracking.run(slices.count,
+                 [&](int64_t t) { rotate_block(local[t], block_pairs, block, shares.data() + t * block); });
     const BlockScan scan = scan_block(shares, slices.count, block, done, nnz, target, rule, n * m);
     const int64_t stop = scan.stop;
     if (stop >= 0) {

@@ -15,16 +15,6 @@ SupportTracker::SupportTracker(int64_t n, int64_t m, uint64_t* bits)
 SupportTracker::SupportTracker(int64_t n, int64_t m, uint64_t* bits, int64_t nnz)
     : n_(n), m_(m), words_(support_words(n)), bits_(bits), nnz_(nnz) {}
 
-int64_t SupportTracker::nnz_after(int64_t i, int64_t j) const {
-  return nnz_ + symmetric_difference_size(bits_ + i * words_, bits_ + j * words_, words_);
-}
-
-int64_t SupportTracker::rotate(int64_t i, int64_t j, int64_t nnz_after_rotation) {
-  nnz_ = nnz_after_rotation;
-  unite_words(bits_ + i * words_, bits_ + j * words_, words_);
-  return nnz_;
-}
-
 double target_count(int64_t n, int64_t m, double density) {
   return density * static_cast<double>(n) * static_cast<double>(m);
 }
@@ -43,6 +33,7 @@ int64_t sample_rotations(uint64_t seed, int64_t n, int64_t m, double density, St
   return sample_rotations_from(seed, 0, target, rule, tracker, pairs, thetas);
 }
 
+EOI_POPCNT_CLONES
 int64_t sample_rotations_from(uint64_t seed, int64_t first, double target, StopRule rule,
                               SupportTracker& tracker, std::vector<int32_t>& pairs,
                               std::vector<double>& thetas) {

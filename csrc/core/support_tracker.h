@@ -41,13 +41,21 @@ class SupportTracker {
   bool full() const { return nnz_ == n_ * m_; }
 
   // The count a rotation on (i, j) would give, without applying it:
-  // 2|S_i | S_j| - |S_i| - |S_j| = |S_i ^ S_j|, one popcount per word.
-  int64_t nnz_after(int64_t i, int64_t j) const;
+  // 2|S_i | S_j| - |S_i| - |S_j| = |S_i ^ S_j|, one popcount per word. Inline, like the
+  // next two, so the POPCNT clone of sample_rotations_from compiles them with POPCNT
+  // (support_words.h).
+  int64_t nnz_after(int64_t i, int64_t j) const {
+    return nnz_ + symmetric_difference_size(bits_ + i * words_, bits_ + j * words_, words_);
+  }
   // S_i = S_j = S_i | S_j. Returns the new symbolic nonzero count.
   int64_t rotate(int64_t i, int64_t j) { return rotate(i, j, nnz_after(i, j)); }
   // The same, for a caller that already has nnz_after(i, j) (the sampler queries it to
   // decide whether to keep the rotation), so the popcount is not done twice.
-  int64_t rotate(int64_t i, int64_t j, int64_t nnz_after_rotation);
+  int64_t rotate(int64_t i, int64_t j, int64_t nnz_after_rotation) {
+    nnz_ = nnz_after_rotation;
+    unite_words(bits_ + i * words_, bits_ + j * words_, words_);
+    return nnz_;
+  }
 
  private:
   int64_t n_, m_, words_;
