@@ -120,9 +120,16 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
       eoi::gpu::choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared, per_level);
   TORCH_CHECK(count * tiling.tiles <= std::numeric_limits<int32_t>::max(),
               "eoi_ext: too many row tiles for one launch (count * tiles = ", count * tiling.tiles, ")");
+  // A workspace slot per block the device runs at once, not per tile (issue 16, item 5): the
+  // kernel's workspace blocks are persistent (csrc/cuda/apply_plans.cu).
   at::Tensor workspace;
-  if (!tiling.in_shared)
-    workspace = at::empty({count * tiling.tiles * tiling.tile_bytes}, out.options().dtype(at::kByte));
+  int64_t slots = 0;
+  if (!tiling.in_shared) {
+    int64_t resident = 0;
+    C10_CUDA_CHECK(eoi::gpu::apply_workspace_resident_blocks(out_type, tiling.threads, &resident));
+    slots = eoi::gpu::workspace_slots(count * tiling.tiles, resident);
+    workspace = at::empty({slots * tiling.tile_bytes}, out.options().dtype(at::kByte));
+  }
 
   eoi::gpu::ApplyPlansParams params{};
   params.matrix_levels = matrix_levels.data_ptr<int64_t>();
@@ -141,6 +148,7 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
   params.out = out.data_ptr();
   params.tiling = tiling;
   params.workspace = workspace.defined() ? workspace.data_ptr() : nullptr;
+  params.workspace_blocks = slots;
   C10_CUDA_CHECK(eoi::gpu::launch_apply_plans(params, c10::cuda::getCurrentCUDAStream()));
 }
 

@@ -22,14 +22,11 @@ struct OutputCast<__nv_bfloat16> {
 
 namespace {
 
-// kInShared: the tile lives in shared memory, else in the global workspace; a template
-// parameter so that the shared instantiation's tile accesses are ld.shared / st.shared
-// (rotation_tile.h, tile_storage).
-template <typename compute_t, typename out_t, bool kInShared>
-__global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPlansParams p) {
-  extern __shared__ __align__(16) unsigned char shared_tile[];
-  const int64_t block = blockIdx.x;
-  const TileGeometry g = tile_geometry(block, p.tiling.tiles, p.tiling.tile_rows,
+// Run by the whole block: computes tile `index` of the launch (of matrix index / tiles,
+// rotation_tile.h, tile_geometry) in `values` (m * pitch of them) and writes it out.
+template <typename compute_t, typename out_t>
+__device__ void apply_tile(const ApplyPlansParams& p, int64_t index, compute_t* values) {
+  const TileGeometry g = tile_geometry(index, p.tiling.tiles, p.tiling.tile_rows,
                                        p.coord_end - p.coord_begin, p.row_begin, p.row_end,
                                        p.transposed);
   RotationTile<compute_t> tile;
@@ -37,7 +34,7 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
   tile.first_row = g.first_row;
   tile.rows = g.rows;
   tile.pitch = p.tiling.pitch;
-  tile.values = tile_storage<kInShared, compute_t>(shared_tile, p.workspace, block, p.m, p.tiling.pitch);
+  tile.values = values;
 
   const int64_t thread = threadIdx.x;
   const int64_t threads = blockDim.x;
@@ -62,6 +59,37 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
   }
   tile_write(tile, static_cast<compute_t>(p.gain), static_cast<out_t*>(p.out) + g.out_offset,
              g.row_stride, g.col_stride, p.coord_begin, p.coord_end, thread, threads);
+}
+
+// kInShared: the tile lives in shared memory, else in the global workspace; a template
+// parameter so that the shared instantiation's tile accesses are ld.shared / st.shared
+// (rotation_tile.h, tile_storage).
+//
+// In shared memory one block computes one tile (grid: count * tiles). In the workspace the
+// blocks are persistent (issue 16, item 5): the grid is the caller's workspace slots, at
+// most the blocks the device runs at once (apply_tiling.h, workspace_slots), and block s
+// computes tiles s, s + gridDim.x, ... all in slot s. A grid of one block per tile needed a
+// slot per tile (17.7 GB for a float32 65536^2 matrix) although only the resident blocks'
+// slots are in use at any time.
+template <typename compute_t, typename out_t, bool kInShared>
+__global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPlansParams p) {
+  extern __shared__ __align__(16) unsigned char shared_tile[];
+  const int64_t block = blockIdx.x;
+  compute_t* values = tile_storage<kInShared, compute_t>(shared_tile, p.workspace, block, p.m, p.tiling.pitch);
+  if constexpr (kInShared) {
+    apply_tile<compute_t, out_t>(p, block, values);
+  } else {
+    // count * tiles < 2^31 (apply_plans.h; the binding checks it). A 32-bit bound: the 64-bit
+    // one, live across the whole tile, made ptxas spill its high word at the 64 registers a
+    // thread of a 1024-thread block has (sm_90).
+    const auto total_tiles = static_cast<int32_t>(p.count * p.tiling.tiles);
+    for (int64_t tile = block; tile < total_tiles; tile += gridDim.x) {
+      apply_tile<compute_t, out_t>(p, tile, values);
+      // The next tile's zeroing writes values that other threads of the block may still be
+      // reading in tile_write. The loop's bounds are the block's, so every thread gets here.
+      __syncthreads();
+    }
+  }
 }
 
 // Above 48 KiB of dynamic shared memory a kernel must opt in. Each shared-tile instantiation
@@ -96,19 +124,37 @@ cudaError_t opt_in_shared_memory(size_t shared_bytes) {
 
 template <typename compute_t, typename out_t>
 cudaError_t launch_typed(const ApplyPlansParams& p, cudaStream_t stream) {
-  const int64_t blocks = p.count * p.tiling.tiles;
-  if (blocks == 0) return cudaSuccess;
+  const int64_t total_tiles = p.count * p.tiling.tiles;
+  if (total_tiles == 0) return cudaSuccess;
   if (!schedule_aligned<compute_t>(p.pairs, p.cos_sin)) return cudaErrorMisalignedAddress;  // vector loads
-  const auto grid = static_cast<unsigned int>(blocks);
   if (!p.tiling.in_shared) {
-    apply_plans_kernel<compute_t, out_t, false><<<grid, p.tiling.threads, 0, stream>>>(p);
+    // One persistent block per workspace slot (apply_plans.h).
+    const int64_t slots =
+        p.workspace_blocks > 0 ? workspace_slots(total_tiles, p.workspace_blocks) : total_tiles;
+    apply_plans_kernel<compute_t, out_t, false>
+        <<<static_cast<unsigned int>(slots), p.tiling.threads, 0, stream>>>(p);
     return cudaGetLastError();
   }
   const auto shared_bytes = static_cast<size_t>(p.tiling.tile_bytes);
   const cudaError_t status = opt_in_shared_memory<compute_t, out_t>(shared_bytes);
   if (status != cudaSuccess) return status;
-  apply_plans_kernel<compute_t, out_t, true><<<grid, p.tiling.threads, shared_bytes, stream>>>(p);
+  apply_plans_kernel<compute_t, out_t, true>
+      <<<static_cast<unsigned int>(total_tiles), p.tiling.threads, shared_bytes, stream>>>(p);
   return cudaGetLastError();
+}
+
+// The workspace instantiation has no dynamic shared memory: its occupancy is set by its
+// registers and `threads` (ptxas -v; docs/levels.md, "Tiling").
+template <typename compute_t, typename out_t>
+cudaError_t resident_typed(int32_t threads, int64_t* blocks) {
+  int device = 0, sms = 0, per_sm = 0;
+  cudaError_t status = cudaGetDevice(&device);
+  if (status == cudaSuccess) status = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  if (status == cudaSuccess)
+    status = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, apply_plans_kernel<compute_t, out_t, false>,
+                                                           threads, 0);
+  *blocks = status == cudaSuccess ? static_cast<int64_t>(per_sm) * sms : 0;
+  return status;
 }
 
 }  // namespace
@@ -124,6 +170,21 @@ cudaError_t launch_apply_plans(const ApplyPlansParams& params, cudaStream_t stre
     case OutputType::kBFloat16:
       return launch_typed<float, __nv_bfloat16>(params, stream);
   }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t apply_workspace_resident_blocks(OutputType out_type, int32_t threads, int64_t* blocks) {
+  switch (out_type) {
+    case OutputType::kFloat64:
+      return resident_typed<double, double>(threads, blocks);
+    case OutputType::kFloat32:
+      return resident_typed<float, float>(threads, blocks);
+    case OutputType::kFloat16:
+      return resident_typed<float, __half>(threads, blocks);
+    case OutputType::kBFloat16:
+      return resident_typed<float, __nv_bfloat16>(threads, blocks);
+  }
+  *blocks = 0;
   return cudaErrorInvalidValue;
 }
 

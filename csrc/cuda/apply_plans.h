@@ -2,10 +2,12 @@
 // matrices in one launch (docs/levels.md, "CUDA kernels"). Raw device pointers, the caller's stream; no
 // torch here (the binding is csrc/ops_cuda.cpp).
 //
-// One block computes one tile of rows of one matrix: it starts the rows as unit vectors,
+// A block computes a tile of rows of one matrix: it starts the rows as unit vectors,
 // applies the matrix's rotations one ASAP level at a time (rotations of a level touch
 // disjoint coordinates, so the block's threads apply them at once; a barrier separates
-// levels) and writes the tile out. Every coordinate sees the same operations in the same
+// levels) and writes the tile out. With the tile in shared memory there is one block per
+// tile; with the tile in the global workspace, one block per workspace slot, each computing
+// every gridDim.x-th tile in its slot. Every coordinate sees the same operations in the same
 // order as sequential application, so the result is exact (rotation_tile.h).
 #pragma once
 
@@ -38,12 +40,22 @@ struct ApplyPlansParams {
   OutputType out_type;
   void* out;  // contiguous
   ApplyTiling tiling;
-  // When !tiling.in_shared: count * tiling.tiles * tiling.tile_bytes bytes of scratch.
+  // When !tiling.in_shared: scratch for `slots` tiles of tiling.tile_bytes bytes, slots =
+  // min(workspace_blocks, count * tiling.tiles), or count * tiling.tiles when workspace_blocks
+  // is 0. The kernel runs one persistent block per slot, so workspace_slots(count *
+  // tiling.tiles, apply_workspace_resident_blocks(...)) slots (apply_tiling.h) give up no
+  // concurrency: blocks beyond those the device runs at once would only wait for a free SM.
   void* workspace;
+  int64_t workspace_blocks = 0;
 };
 
 // Launches the kernel on `stream`; returns the launch's error (cudaSuccess when it was
 // queued). count * tiling.tiles must fit a grid (< 2^31 blocks).
 cudaError_t launch_apply_plans(const ApplyPlansParams& params, cudaStream_t stream);
+
+// Sets *blocks to the number of blocks of the workspace kernel for `out_type` with `threads`
+// threads (tiling.threads) that the current device runs at once (occupancy per SM times the
+// SMs); 0 on an error, which it returns.
+cudaError_t apply_workspace_resident_blocks(OutputType out_type, int32_t threads, int64_t* blocks);
 
 }  // namespace eoi::gpu

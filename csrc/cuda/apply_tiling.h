@@ -50,4 +50,13 @@ inline ApplyTiling choose_apply_tiling(int64_t m, int64_t k, int64_t value_bytes
   return t;
 }
 
+// Workspace slots for a launch of `total_tiles` tiles (count * tiles) on a device that runs
+// `resident_blocks` blocks of the workspace kernel at once (apply_plans.h,
+// apply_workspace_resident_blocks). The workspace blocks are persistent, one per slot
+// (apply_plans.cu): more slots than resident blocks would sit idle, fewer than the tiles
+// are reused. At least 1, so a launch can proceed whatever the occupancy query says.
+inline int64_t workspace_slots(int64_t total_tiles, int64_t resident_blocks) {
+  return std::max<int64_t>(1, std::min(total_tiles, resident_blocks));
+}
+
 }  // namespace eoi::gpu

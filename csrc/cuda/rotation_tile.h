@@ -29,12 +29,13 @@ struct RotationTile {
   int32_t pitch;
 };
 
-// The storage of block `block`'s tile (m * pitch values). Where the tile lives is a
-// compile-time case of the kernel (apply_plans.cu instantiates both and picks by
-// ApplyTiling::in_shared): in the shared case the pointer comes straight from the kernel's
-// `extern __shared__` array, so nvcc sees its address space and emits ld.shared / st.shared;
-// chosen at run time, the two pointers merged into a generic one and every tile access was a
-// generic ld / st (issue 16, item 3).
+// The storage of block `block`'s tile (m * pitch values): its own shared memory, or slot
+// `block` of the workspace, where the block computes each of its tiles in turn
+// (apply_plans.cu). Where the tile lives is a compile-time case of the kernel
+// (apply_plans.cu instantiates both and picks by ApplyTiling::in_shared): in the shared case
+// the pointer comes straight from the kernel's `extern __shared__` array, so nvcc sees its
+// address space and emits ld.shared / st.shared; chosen at run time, the two pointers merged
+// into a generic one and every tile access was a generic ld / st (issue 16, item 3).
 template <bool kInShared, typename compute_t>
 EOI_HOST_DEVICE inline compute_t* tile_storage(unsigned char* shared, void* workspace, int64_t block, int64_t m,
                                                int32_t pitch) {

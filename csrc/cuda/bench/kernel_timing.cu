@@ -462,6 +462,7 @@ struct Result {
   Case c;
   int64_t rotations = 0, levels = 0;
   eoi::gpu::ApplyTiling tiling{};
+  int64_t workspace_slots = 0, workspace_bytes = 0;  // 0 with the tile in shared memory
   std::vector<Row> rows;             // apply, write, memcpy, masks, write, memcpy
   double host_ms[kHostStageCount]{};  // medians
   double host_total_ms = 0, upload_ms = 0, upload_bytes = 0, pipeline_ms = 0;
@@ -517,7 +518,14 @@ Result run_case(const Case& c, const Options& o, const Device& d, cudaStream_t s
   const int64_t entries = c.count * c.n * c.m;
   const int64_t weight_bytes = entries * value_bytes(o.dtype), mask_bytes = entries;
   DeviceArray<unsigned char> out(weight_bytes), mask(mask_bytes), source(weight_bytes);
-  DeviceArray<unsigned char> workspace(r.tiling.in_shared ? 0 : c.count * r.tiling.tiles * r.tiling.tile_bytes);
+  // A slot per block the device runs at once, as the binding allocates (csrc/ops_cuda.cpp).
+  if (!r.tiling.in_shared) {
+    int64_t resident = 0;
+    check(eoi::gpu::apply_workspace_resident_blocks(o.dtype, r.tiling.threads, &resident), "resident blocks");
+    r.workspace_slots = eoi::gpu::workspace_slots(c.count * r.tiling.tiles, resident);
+    r.workspace_bytes = r.workspace_slots * r.tiling.tile_bytes;
+  }
+  DeviceArray<unsigned char> workspace(r.workspace_bytes);
   check(cudaMemsetAsync(source.get(), 0, weight_bytes, stream), "cudaMemsetAsync");
 
   eoi::gpu::ApplyPlansParams apply{};
@@ -537,6 +545,7 @@ Result run_case(const Case& c, const Options& o, const Device& d, cudaStream_t s
   apply.out = out.get();
   apply.tiling = r.tiling;
   apply.workspace = workspace.get();
+  apply.workspace_blocks = r.workspace_slots;
   eoi::gpu::SupportMasksParams masks{};
   masks.support = support.get();
   masks.count = c.count;
@@ -591,11 +600,14 @@ void line(const char* format, Args... args) {
 
 void print_result(const Result& r, const Options& o) {
   const Case& c = r.c;
+  char where[96] = "shared memory";
+  if (!r.tiling.in_shared)
+    std::snprintf(where, sizeof where, "global workspace of %lld slots (%.1f MB)", (long long)r.workspace_slots,
+                  r.workspace_bytes / 1e6);
   std::printf("\n%s: %lld x %lld x %lld at density %g, %s; %lld rotations, %lld levels; tiles of %d rows, "
               "%d threads, %s\n",
               c.name.c_str(), (long long)c.count, (long long)c.n, (long long)c.m, c.density, o.dtype_name.c_str(),
-              (long long)r.rotations, (long long)r.levels, r.tiling.tile_rows, r.tiling.threads,
-              r.tiling.in_shared ? "shared memory" : "global workspace");
+              (long long)r.rotations, (long long)r.levels, r.tiling.tile_rows, r.tiling.threads, where);
   line("  %-22s %10s %10s %9s %9s  %s", "device (cudaEvent)", "MB", "ms", "GB/s", "/ write", "target");
   for (const Row& row : r.rows) {
     char ratio[32] = "";
@@ -636,9 +648,10 @@ void write_json(const std::string& path, const std::vector<Result>& results, con
                  r.c.density);
     std::fprintf(f,
                  "     \"rotations\": %lld, \"levels\": %lld, \"tile_rows\": %d, \"threads\": %d, "
-                 "\"in_shared\": %s,\n",
+                 "\"in_shared\": %s,\n     \"workspace_slots\": %lld, \"workspace_bytes\": %lld,\n",
                  (long long)r.rotations, (long long)r.levels, r.tiling.tile_rows, r.tiling.threads,
-                 r.tiling.in_shared ? "true" : "false");
+                 r.tiling.in_shared ? "true" : "false", (long long)r.workspace_slots,
+                 (long long)r.workspace_bytes);
     std::fprintf(f, "     \"device_ms\": {");
     const char* keys[] = {"apply", "apply_write", "apply_memcpy", "masks", "masks_write", "masks_memcpy"};
     for (size_t k = 0; k < r.rows.size(); ++k)

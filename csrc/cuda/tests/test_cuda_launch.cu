@@ -1,6 +1,7 @@
 // The CUDA launchers on a GPU, against the CPU core: the apply kernel (tiles in shared
-// memory of several heights and in the global workspace, both layouts, row ranges,
-// float and double, a non-default stream), the mask kernel and the top-up kernel.
+// memory of several heights and in the global workspace, with a slot per tile or fewer
+// slots than tiles, both layouts, row ranges, float and double, a non-default stream),
+// the mask kernel and the top-up kernel.
 // Exits with 77, which ctest reports as skipped, when no CUDA device is present (CI
 // compiles and links it there; a GPU machine runs it).
 //
@@ -62,9 +63,13 @@ int max_shared_bytes() {
   return bytes;
 }
 
+// workspace_cap > 0: at most that many workspace slots, else as many as the device runs
+// blocks at once (as the binding allocates, csrc/ops_cuda.cpp); fewer slots than tiles make
+// the kernel's persistent blocks reuse their slot (apply_plans.cu).
 template <typename compute_t>
 void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, int64_t row_begin, int64_t row_end,
-                 int64_t shared_budget, cudaStream_t stream, int64_t coord_begin = 0, int64_t coord_end = -1) {
+                 int64_t shared_budget, cudaStream_t stream, int64_t coord_begin = 0, int64_t coord_end = -1,
+                 int64_t workspace_cap = 0) {
   if (coord_end < 0) coord_end = m;
   const BatchPlan p = make_batch(seed, count, n, m, d);
   const Schedule<compute_t> s = build_schedule<compute_t>(p);
@@ -74,7 +79,14 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
   const DeviceBuffer<int64_t> matrix_levels(s.matrix_levels), level_starts(s.level_starts);
   const DeviceBuffer<int32_t> pairs(s.pairs);
   const DeviceBuffer<compute_t> cos_sin(s.cos_sin);
-  const DeviceBuffer<unsigned char> workspace(tiling.in_shared ? 0 : count * tiling.tiles * tiling.tile_bytes);
+  const OutputType out_type = sizeof(compute_t) == 8 ? OutputType::kFloat64 : OutputType::kFloat32;
+  int64_t slots = 0;
+  if (!tiling.in_shared) {
+    int64_t resident = 0;
+    CHECK(cuda_ok(apply_workspace_resident_blocks(out_type, tiling.threads, &resident), "resident blocks"));
+    slots = workspace_slots(count * tiling.tiles, workspace_cap > 0 ? workspace_cap : resident);
+  }
+  const DeviceBuffer<unsigned char> workspace(slots * tiling.tile_bytes);
   for (bool transposed : {false, true}) {
     DeviceBuffer<compute_t> out(count * (row_end - row_begin) * (coord_end - coord_begin));
     ApplyPlansParams params{};
@@ -90,17 +102,19 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
     params.coord_end = coord_end;
     params.transposed = transposed;
     params.gain = 1.25;
-    params.out_type = sizeof(compute_t) == 8 ? OutputType::kFloat64 : OutputType::kFloat32;
+    params.out_type = out_type;
     params.out = out.ptr;
     params.tiling = tiling;
     params.workspace = workspace.ptr;
+    params.workspace_blocks = slots;
     CHECK(cuda_ok(launch_apply_plans(params, stream), "launch_apply_plans"));
     CHECK(cuda_ok(cudaStreamSynchronize(stream), "apply_plans kernel"));
     CHECK_MSG(out.to_host() ==
                   cpu_result<compute_t>(p, row_begin, row_end, transposed, compute_t(1.25), coord_begin, coord_end),
-              "apply n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d",
+              "apply n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d "
+              "slots=%lld",
               (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
-              tiling.in_shared, tiling.threads);
+              tiling.in_shared, tiling.threads, (long long)slots);
   }
 }
 
@@ -170,6 +184,10 @@ int main(int argc, char** argv) {
     check_apply<float>(7, 50, 128, 128, 0.125, 0, 128, shared, s);
     check_apply<float>(10, 3, 70, 130, 0.2, 5, 69, shared, s, 40, 101);  // a coordinate window
     check_apply<double>(11, 2, 70, 130, 0.2, 0, 70, 64, s, 0, 1);
+    // The workspace capped below the tiles: 2 matrices x 4 tiles of 32 rows in 3 slots (blocks
+    // take 3, 3 and 2 tiles), and 5 tiles in 1 slot.
+    check_apply<float>(12, 2, 128, 130, 0.2, 0, 128, 64, s, 0, -1, 3);
+    check_apply<double>(13, 1, 150, 150, 0.3, 0, 150, 64, s, 0, -1, 1);
     check_masks_and_top_up(8, 3, 70, 130, 0.2, 0, 70, s);
     check_masks_and_top_up(9, 2, 200, 300, 0.1, 63, 130, s);
   }

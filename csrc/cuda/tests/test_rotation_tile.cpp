@@ -5,14 +5,15 @@
 // corrupt each other. Checked bit for bit against the CPU kernel
 // (csrc/core/apply_rotations.h): batches, both layouts, row ranges, float and double,
 // tiles in "shared memory" of several sizes and in the global workspace, both of the
-// kernel's tile locations (the template parameter kInShared), and several block sizes,
+// kernel's tile locations (the template parameter kInShared), the workspace with a slot per
+// tile or fewer slots than tiles (its persistent blocks reuse their slot), several block sizes,
 // including ones that leave a thread a long run of rotations, idle threads, or more threads
 // than rotations. Running a phase's threads in reverse and in a shuffled order must give
 // the same bits, which fails if two threads of a phase touch the same value. The grouped
 // loop of tile_apply_level is also checked on single levels against rotation after
 // rotation, for every level size around the group's multiples. Also checks the tiling
-// heuristics (apply_tiling.h), the level schedule (level_schedule.h) and the alignment the
-// vector loads need.
+// heuristics and the workspace's slot count (apply_tiling.h), the level schedule
+// (level_schedule.h) and the alignment the vector loads need.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -42,60 +43,74 @@ std::vector<int64_t> thread_order(int64_t threads, ThreadOrder kind) {
 }
 
 // One launch of apply_plans_kernel<compute_t, out_t, kInShared> with `threads` threads per
-// block, emulated. Returns the output buffer.
+// block, emulated. `slots`: the workspace's (ApplyPlansParams::workspace_blocks; 0: a slot
+// per tile); the shared instantiation always has a block per tile. Returns the output buffer.
+//
+// The grid is the launcher's (apply_plans.cu, launch_typed): a block per tile, or a
+// persistent block per workspace slot. Block s computes tiles s, s + grid, ... in the
+// kernel's order, in the storage tile_storage gives it (slot s, used again for each of its
+// tiles). The blocks go round by round, each round phase by phase for every block with a
+// tile left, so two blocks sharing a slot would corrupt each other's tiles, and a tile
+// that found its slot not cleaned of the previous one would be wrong.
 template <bool kInShared, typename compute_t>
 std::vector<compute_t> emulate_launch(const BatchPlan& p, const Schedule<compute_t>& s,
-                                      const ApplyTiling& tiling, int64_t threads, int64_t row_begin,
-                                      int64_t row_end, int64_t coord_begin, int64_t coord_end, bool transposed,
-                                      compute_t gain, ThreadOrder order_kind) {
+                                      const ApplyTiling& tiling, int64_t threads, int64_t slots,
+                                      int64_t row_begin, int64_t row_end, int64_t coord_begin, int64_t coord_end,
+                                      bool transposed, compute_t gain, ThreadOrder order_kind) {
   const int64_t k = row_end - row_begin;
-  const int64_t blocks = p.count() * tiling.tiles;
+  const int64_t total = p.count() * tiling.tiles;
+  const int64_t grid = !kInShared && slots > 0 ? workspace_slots(total, slots) : total;
   const int64_t tile_size = p.m * tiling.pitch;
   std::vector<compute_t> out(p.count() * k * (coord_end - coord_begin), compute_t(-77));
   // Neither the workspace nor shared memory is zeroed on a GPU. Each block has its own
-  // shared memory, which the kernel sees at the same address.
-  std::vector<compute_t> workspace(blocks * tile_size, compute_t(123));
-  std::vector<compute_t> shared(kInShared ? blocks * tile_size : 0, compute_t(-45));
+  // shared memory, which the kernel sees at the same address. The workspace has the
+  // launcher's slots, no more, so a slot index past them is caught under ASan.
+  std::vector<compute_t> workspace(kInShared ? 0 : grid * tile_size, compute_t(123));
+  std::vector<compute_t> shared(kInShared ? grid * tile_size : 0, compute_t(-45));
   const std::vector<int64_t> order = thread_order(threads, order_kind);
-  std::vector<TileGeometry> geometry;
-  std::vector<RotationTile<compute_t>> tiles;
-  for (int64_t block = 0; block < blocks; ++block) {
-    const TileGeometry g = tile_geometry(block, tiling.tiles, tiling.tile_rows, coord_end - coord_begin,
-                                         row_begin, row_end, transposed);
-    compute_t* own_shared = kInShared ? shared.data() + block * tile_size : nullptr;
-    compute_t* values = tile_storage<kInShared, compute_t>(reinterpret_cast<unsigned char*>(own_shared),
-                                                           workspace.data(), block, p.m, tiling.pitch);
-    geometry.push_back(g);
-    tiles.push_back({values, p.m, g.first_row, g.rows, tiling.pitch});
-  }
-  for (int64_t block = 0; block < blocks; ++block)
-    for (int64_t t : order) tile_zero(tiles[block], t, threads);
-  for (int64_t block = 0; block < blocks; ++block)
-    for (int64_t t : order) tile_set_identity(tiles[block], t, threads);
-  // Each block's levels with the bounds the kernel's loop carries; a round applies the next
-  // level of every block that has one left.
-  std::vector<int64_t> level(blocks), begin(blocks);
-  for (int64_t block = 0; block < blocks; ++block) {
-    level[block] = s.matrix_levels[geometry[block].matrix];
-    begin[block] = s.level_starts[level[block]];
-  }
-  for (bool more = true; more;) {
-    more = false;
+  for (int64_t first = 0; first < total; first += grid) {
+    // This round: block b computes tile first + b.
+    const int64_t blocks = std::min(grid, total - first);
+    std::vector<TileGeometry> geometry;
+    std::vector<RotationTile<compute_t>> tiles;
     for (int64_t block = 0; block < blocks; ++block) {
-      if (level[block] == s.matrix_levels[geometry[block].matrix + 1]) continue;
-      const int64_t end = s.level_starts[level[block] + 1];
-      for (int64_t t : order)
-        tile_apply_level(tiles[block], s.pairs.data(), s.cos_sin.data(), begin[block], end, t, threads);
-      begin[block] = end;
-      ++level[block];
-      more = true;
+      const TileGeometry g = tile_geometry(first + block, tiling.tiles, tiling.tile_rows, coord_end - coord_begin,
+                                           row_begin, row_end, transposed);
+      compute_t* own_shared = kInShared ? shared.data() + block * tile_size : nullptr;
+      compute_t* values = tile_storage<kInShared, compute_t>(reinterpret_cast<unsigned char*>(own_shared),
+                                                             workspace.data(), block, p.m, tiling.pitch);
+      geometry.push_back(g);
+      tiles.push_back({values, p.m, g.first_row, g.rows, tiling.pitch});
     }
-  }
-  for (int64_t block = 0; block < blocks; ++block) {
-    const TileGeometry& g = geometry[block];
-    for (int64_t t : order)
-      tile_write(tiles[block], gain, out.data() + g.out_offset, g.row_stride, g.col_stride, coord_begin,
-                 coord_end, t, threads);
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t t : order) tile_zero(tiles[block], t, threads);
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t t : order) tile_set_identity(tiles[block], t, threads);
+    // Each block's levels with the bounds the kernel's loop carries; a step applies the next
+    // level of every block that has one left.
+    std::vector<int64_t> level(blocks), begin(blocks);
+    for (int64_t block = 0; block < blocks; ++block) {
+      level[block] = s.matrix_levels[geometry[block].matrix];
+      begin[block] = s.level_starts[level[block]];
+    }
+    for (bool more = true; more;) {
+      more = false;
+      for (int64_t block = 0; block < blocks; ++block) {
+        if (level[block] == s.matrix_levels[geometry[block].matrix + 1]) continue;
+        const int64_t end = s.level_starts[level[block] + 1];
+        for (int64_t t : order)
+          tile_apply_level(tiles[block], s.pairs.data(), s.cos_sin.data(), begin[block], end, t, threads);
+        begin[block] = end;
+        ++level[block];
+        more = true;
+      }
+    }
+    for (int64_t block = 0; block < blocks; ++block) {
+      const TileGeometry& g = geometry[block];
+      for (int64_t t : order)
+        tile_write(tiles[block], gain, out.data() + g.out_offset, g.row_stride, g.col_stride, coord_begin,
+                   coord_end, t, threads);
+    }
   }
   return out;
 }
@@ -105,6 +120,23 @@ bool same_bits(const std::vector<compute_t>& a, const std::vector<compute_t>& b)
   // memcmp's pointers must be non-null even for 0 bytes (UBSan: an empty batch's data()).
   return a.size() == b.size() &&
          (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(compute_t)) == 0);
+}
+
+// Workspace slot counts to emulate for `total` tiles: a slot per tile (0, as callers that set
+// no ApplyPlansParams::workspace_blocks get), 1, 2 and 3 slots, and the smallest count from 4
+// and the largest below the tiles that do not divide them (the last round leaves slots idle).
+std::vector<int64_t> workspace_slot_counts(int64_t total) {
+  std::vector<int64_t> counts = {0};
+  for (int64_t slots : {int64_t{1}, int64_t{2}, int64_t{3}})
+    if (slots < total) counts.push_back(slots);
+  for (int64_t slots = 4; slots < total; ++slots) {
+    if (total % slots != 0) {
+      counts.push_back(slots);
+      break;
+    }
+  }
+  if (total - 1 > 3 && total - 1 != counts.back()) counts.push_back(total - 1);
+  return counts;
 }
 
 template <typename compute_t>
@@ -123,26 +155,29 @@ void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, in
   // levels, group after group); idle threads (not a multiple of the rows); more threads than
   // any level has rotations.
   const int64_t block_sizes[] = {tiling.threads, tiling.tile_rows, 3 * tiling.tile_rows + 2, kMaxThreads};
+  const std::vector<int64_t> slot_counts = workspace_slot_counts(count * tiling.tiles);
   for (bool transposed : {false, true}) {
     const auto expected = cpu_result<compute_t>(p, row_begin, row_end, transposed, gain, coord_begin, coord_end);
     for (int64_t threads : block_sizes) {
       for (ThreadOrder order : {ThreadOrder::kForward, ThreadOrder::kReverse, ThreadOrder::kShuffled}) {
-        // The launcher's instantiation (by tiling.in_shared) and the other one: where the
-        // tile lives must not change a bit.
-        for (bool in_shared : {tiling.in_shared, !tiling.in_shared}) {
-          const auto got =
-              in_shared ? emulate_launch<true>(p, s, tiling, threads, row_begin, row_end, coord_begin, coord_end,
-                                               transposed, gain, order)
-                        : emulate_launch<false>(p, s, tiling, threads, row_begin, row_end, coord_begin, coord_end,
-                                                transposed, gain, order);
+        // Both instantiations, whichever the launcher would pick (tiling.in_shared): where the
+        // tile lives, and how many workspace slots the tiles share, must not change a bit.
+        const auto expect_same = [&](bool in_shared, int64_t slots, const std::vector<compute_t>& got) {
           // Bit for bit, signed zeros included (issue 16, item 7): same_values took -0 == +0.
           CHECK_MSG(same_bits(got, expected),
                     "n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d tiling.in_shared=%d "
-                    "kInShared=%d threads=%lld order=%d bytes=%zu",
+                    "kInShared=%d slots=%lld threads=%lld order=%d bytes=%zu",
                     (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed,
-                    tiling.tile_rows, tiling.in_shared, in_shared, (long long)threads, static_cast<int>(order),
-                    sizeof(compute_t));
-        }
+                    tiling.tile_rows, tiling.in_shared, in_shared, (long long)slots, (long long)threads,
+                    static_cast<int>(order), sizeof(compute_t));
+        };
+        expect_same(true, 0,
+                    emulate_launch<true>(p, s, tiling, threads, 0, row_begin, row_end, coord_begin, coord_end,
+                                         transposed, gain, order));
+        for (int64_t slots : slot_counts)
+          expect_same(false, slots,
+                      emulate_launch<false>(p, s, tiling, threads, slots, row_begin, row_end, coord_begin,
+                                            coord_end, transposed, gain, order));
       }
     }
   }
@@ -270,6 +305,19 @@ void test_tiling() {
   // 65536 float coordinates do not fit one row: global workspace, full tiles.
   const ApplyTiling wide = choose_apply_tiling(65536, 1, 4, 227 * 1024, 1.0);
   CHECK(!wide.in_shared && wide.tile_rows == 1 && wide.tiles == 1);
+
+  // Workspace slots: the fewer of the tiles and the resident blocks, at least one.
+  CHECK(workspace_slots(8, 3) == 3);
+  CHECK(workspace_slots(8, 132) == 8);
+  CHECK(workspace_slots(5, 0) == 1);  // an occupancy query that found no room still launches
+  CHECK(workspace_slots(0, 132) == 1);
+  // docs/levels.md, "Tiling": a float32 65536^2 matrix has 2048 tiles of 32 rows (17.7 GB of
+  // workspace at a slot per tile); at one resident 1024-thread block per SM on 132 SMs it needs
+  // 132 slots, 1.14 GB.
+  const ApplyTiling square = choose_apply_tiling(65536, 65536, 4, 227 * 1024, 32768.0);
+  CHECK(!square.in_shared && square.tiles == 2048 && square.threads == kMaxThreads);
+  CHECK(square.tiles * square.tile_bytes == int64_t{2048} * 65536 * 33 * 4);
+  CHECK(workspace_slots(square.tiles, 132) * square.tile_bytes == int64_t{132} * 65536 * 33 * 4);
 }
 
 }  // namespace
