@@ -238,7 +238,7 @@ void top_up_masks_cuda(const at::Tensor& seeds, int64_t target_count, at::Tensor
 // Sampling and level scheduling run on the CPU for every backend: on CUDA inputs they
 // fail with the CPU op's clear message instead of "no CUDA kernel".
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_on_cuda(
-    const at::Tensor& seeds, int64_t, int64_t, double, bool) {
+    const at::Tensor& seeds, int64_t, int64_t, double, bool, bool) {
   check_cpu_contiguous(seeds, "seeds", at::kLong);
   TORCH_CHECK(false, "unreachable");
 }
