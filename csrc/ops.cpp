@@ -49,7 +49,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> sample_plans_cpu(
     support = at::empty({count, m, words}, seeds.options().pinned_memory(pin_memory));
     auto* support_ptr = reinterpret_cast<uint64_t*>(support.data_ptr<int64_t>());
     const int64_t threads = at::get_num_threads();
-    if (count >= threads || at::in_parallel_region() || !eoi::worth_parallel_tracking(n, m)) {
+    if (at::in_parallel_region() || !eoi::worth_parallel_tracking(count, threads, n, m)) {
       at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
           eoi::sample_rotations(static_cast<uint64_t>(seed_ptr[b]), n, m, density, rule, pairs[b],

@@ -110,8 +110,8 @@ BlockScan scan_block(const std::vector<int32_t>& shares, int64_t workers, int64_
 
 }  // namespace
 
-bool worth_parallel_tracking(int64_t n, int64_t m) {
-  return support_words(n) >= 2 * kSliceWords && n * m >= kParallelMinEntries;
+bool worth_parallel_tracking(int64_t count, int64_t threads, int64_t n, int64_t m) {
+  return count < threads && support_words(n) >= 2 * kSliceWords && n * m >= kParallelMinEntries;
 }
 
 int64_t sample_rotations_parallel(uint64_t seed, int64_t n, int64_t m, double density, StopRule rule,

@@ -54,9 +54,12 @@ struct ParallelTrackingStats {
 // runs sequentially.
 constexpr int64_t kSliceWords = 8;
 
-// Whether a matrix is large enough for the parallel tracker to pay for its fork-joins
-// (measured in benchmarks/RESULTS.md, "Parallel tracking").
-bool worth_parallel_tracking(int64_t n, int64_t m);
+// Whether `count` n x m matrices tracked on `threads` threads should each be tracked by all
+// the threads (sample_rotations_parallel) rather than one matrix per thread: when there are
+// fewer matrices than threads, and a matrix is large enough to pay for the fork-joins
+// (measured in benchmarks/RESULTS.md, "Parallel tracking"). The policy of the binding
+// (csrc/ops.cpp) and of the GPU timing tool (csrc/cuda/bench/kernel_timing.cu).
+bool worth_parallel_tracking(int64_t count, int64_t threads, int64_t n, int64_t m);
 
 // sample_rotations (support_tracker.h) on `tracking.workers` workers: same arguments and
 // results. `support` should be 64-byte aligned (else slices may share a line at their

@@ -110,5 +110,14 @@ int main() {
   CHECK(same(parallel(5, 500, 900, 0.1, StopRule::kNearest, 0, many, &stats),
              sequential(5, 500, 900, 0.1, StopRule::kNearest, 0)));
   CHECK(stats.workers == 1);
+
+  // The binding's policy: all threads on one matrix only for fewer matrices than threads,
+  // 2^24 entries and two slices of words.
+  CHECK(worth_parallel_tracking(1, 2, 4096, 4096));
+  CHECK(worth_parallel_tracking(3, 16, 1024, 16384));
+  CHECK(!worth_parallel_tracking(2, 2, 4096, 4096));
+  CHECK(!worth_parallel_tracking(1, 1, 4096, 4096));
+  CHECK(!worth_parallel_tracking(1, 2, 2048, 4096));
+  CHECK(!worth_parallel_tracking(1, 2, 64, 1 << 20));  // one word of rows: no two slices
   return check_report();
 }

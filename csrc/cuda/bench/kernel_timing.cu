@@ -298,7 +298,7 @@ void build_plan(const Case& c, int threads, HostPlan<compute_t>& h, double* seco
   h.support.resize(count * words);
   for (int64_t b = 0; b < count; ++b) h.matrix_pairs[b].clear(), h.matrix_thetas[b].clear();
   const auto seed = [](int64_t b) { return 1 + 977 * static_cast<uint64_t>(b); };
-  if (count < threads && eoi::worth_parallel_tracking(n, m)) {
+  if (eoi::worth_parallel_tracking(count, threads, n, m)) {
     const eoi::ParallelTracking tracking{threads, [](int64_t tasks, const std::function<void(int64_t)>& task) {
       std::vector<std::thread> pool;
       for (int64_t t = 1; t < tasks; ++t) pool.emplace_back(task, t);
