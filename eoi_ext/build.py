@@ -19,22 +19,20 @@ except a kernel's top-up, which needs the whole (small, c_out x c_in) mask of H.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor
 
 from . import conv
 from .checks import check_out
 from .forked import single_threaded_if_forked
-from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, select, support_mask
+from .givens import RotationPlan, apply_plan, draw_seeds, plan_from_seeds, support_mask
+from .group_writes import by_group
+from .pipelining import build_chunks
 from .spec import Span, WeightSpec
 from .top_up import top_up_
 from .user_warnings import warn_if_unreachable
 
 __all__ = ["build"]
-
-Writer = Callable[[RotationPlan, Span | None, Span | None, Tensor], object]
 
 
 def build(
@@ -86,6 +84,28 @@ def _build(
     seeds = draw_seeds(count * spec.seeds_per_weight, generator).view(count, spec.seeds_per_weight)
     if weights.numel() == 0:
         return weights, torch.empty(shape, dtype=torch.bool, device=device)
+    # Chunk by chunk on a GPU, so that planning a chunk overlaps the kernels of the last
+    # (eoi_ext/pipelining.py); the masks then go into one tensor, the weights straight in.
+    chunks = build_chunks(count, weights[0].numel(), device, into_out=out is not None)
+    if len(chunks) == 1:
+        return weights, _build_chunk(spec, seeds, rows, cols, weights, None)
+    masks = torch.empty(shape, dtype=torch.bool, device=device)
+    for begin, end in chunks:
+        _build_chunk(spec, seeds[begin:end], rows, cols, weights[begin:end], masks[begin:end])
+    return weights, masks
+
+
+def _build_chunk(
+    spec: WeightSpec,
+    seeds: Tensor,
+    rows: Span,
+    cols: Span,
+    weights: Tensor,
+    masks: Tensor | None,
+) -> Tensor:
+    """Writes the block [rows, cols] of the weights of `seeds` (count, seeds_per_weight)
+    into `weights`, and returns their masks: `masks` written in place, or a new tensor."""
+    count, device = seeds.shape[0], weights.device
     plan = plan_from_seeds(
         seeds[:, : spec.groups].contiguous().view(-1), *spec.matrix_shape, spec.matrix_density,
         exact_density=spec.exact_density, pin_memory=device.type == "cuda",
@@ -97,22 +117,22 @@ def _build(
     # The masks first and the weights last: with out=, a failure leaves out unwritten
     # (docs/reliability.md, "Nothing half-changed").
     if not spec.kernel:
-        masks = _matrix_masks(spec, plan, count, rows, cols, device)
-        _by_group(spec, plan, count, rows, cols, weights, write_weights)
-        return weights, masks
+        built = _matrix_masks(spec, plan, count, rows, cols, device, masks)
+        by_group(spec, plan, count, rows, cols, weights, write_weights)
+        return built
     kernel_seeds = seeds[:, -1].contiguous()  # the kernel's top-up seeds (if it has one)
     if spec.kernel_top_up and (rows, cols) != ((0, spec.shape[0]), (0, spec.shape[1])):
         # A block of a kernel's top-up depends on the whole mask of H (small).
         whole_h = _matrix_masks(spec, plan, count, (0, spec.shape[0]), (0, spec.shape[1]), "cpu")
         h_mask = whole_h[:, rows[0] : rows[1], cols[0] : cols[1]].to(device)
-        masks = conv.kernel_masks(spec, h_mask, kernel_seeds, whole_h, rows, cols)
+        built = conv.kernel_masks(spec, h_mask, kernel_seeds, whole_h, rows, cols)
     else:
         h_mask = _matrix_masks(spec, plan, count, rows, cols, device)
-        masks = conv.kernel_masks(spec, h_mask, kernel_seeds)
-    h = torch.empty(shape[:3], dtype=dtype, device=device)
-    _by_group(spec, plan, count, rows, cols, h, write_weights)
+        built = conv.kernel_masks(spec, h_mask, kernel_seeds)
+    h = torch.empty(weights.shape[:3], dtype=weights.dtype, device=device)
+    by_group(spec, plan, count, rows, cols, h, write_weights)
     conv.kernel_weights_(weights, h)
-    return weights, masks
+    return built if masks is None else masks.copy_(built)
 
 
 def _matrix_masks(
@@ -122,55 +142,18 @@ def _matrix_masks(
     rows: Span,
     cols: Span,
     device: torch.device | str,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The block [rows, cols] of the matrices' masks, (count, r1 - r0, c1 - c0), each
-    matrix topped up to spec.matrix_target entries with exact_density."""
-    masks = torch.empty(
-        count, rows[1] - rows[0], cols[1] - cols[0], dtype=torch.bool, device=device
-    )
+    matrix topped up to spec.matrix_target entries with exact_density; into `out` if
+    given (contiguous, that shape)."""
+    shape = (count, rows[1] - rows[0], cols[1] - cols[0])
+    masks = out if out is not None else torch.empty(shape, dtype=torch.bool, device=device)
 
     def write(sub: RotationPlan, r: Span | None, c: Span | None, o: Tensor) -> None:
         support_mask(sub, row_range=r, col_range=c, out=o)
         if spec.exact_density:
             top_up_(o, sub.seeds, spec.matrix_target, held=sub, row_range=r, col_range=c)
 
-    _by_group(spec, plan, count, rows, cols, masks, write)
+    by_group(spec, plan, count, rows, cols, masks, write)
     return masks
-
-
-def _by_group(
-    spec: WeightSpec,
-    plan: RotationPlan,
-    count: int,
-    rows: Span,
-    cols: Span,
-    out: Tensor,
-    write: Writer,
-) -> None:
-    """Writes the block [rows, cols] of the count weights' stacked matrices into out
-    (count, r1 - r0, c1 - c0) with write(plan of some matrices, their row range, their
-    column range, destination); a range covering a whole matrix is passed as None."""
-    matrix_rows, matrix_cols = spec.matrix_shape
-    col_range = None if cols == (0, matrix_cols) else cols
-    if rows == (0, spec.shape[0]):  # every group whole: one call for all matrices
-        write(plan, None, col_range, out.view(count * spec.groups, matrix_rows, -1))
-        return
-    for g in range(spec.groups):
-        lo, hi = max(rows[0], g * matrix_rows), min(rows[1], (g + 1) * matrix_rows)
-        if lo >= hi:
-            continue
-        group = select(plan, range(g, count * spec.groups, spec.groups))
-        part = out[:, lo - rows[0] : hi - rows[0]]
-        target = (
-            part
-            if part.is_contiguous()
-            else torch.empty(part.shape, dtype=part.dtype, device=part.device)
-        )
-        row_range = (
-            None
-            if (lo, hi) == (g * matrix_rows, (g + 1) * matrix_rows)
-            else (lo - g * matrix_rows, hi - g * matrix_rows)
-        )
-        write(group, row_range, col_range, target)
-        if target is not part:
-            part.copy_(target)
