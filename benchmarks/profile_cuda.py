@@ -4,7 +4,8 @@
                                       [--count 1] [--device cuda] [--repeats 20]
 
 Times each stage of the pipeline (eoi_ext.build.build: seeds, plan = sampling and
-tracking, weights = level schedule, copies and the apply kernel, masks) as medians over
+tracking, weights = level schedule, copies and the apply kernel, masks, and the whole
+call with and without its chunks, eoi_ext/pipelining.py) as medians over
 --repeats calls, each stage synchronized before and after as every benchmark call is
 (eoi_ext.lab.bench.timing.synchronized), then prints the torch.profiler table of one
 call (CPU ops and, on a GPU, kernels and copies). Also runs on the CPU (--device cpu),
@@ -18,14 +19,16 @@ csrc/cuda/bench/kernel_timing.cu (scripts/gpu_check.sh, kernels step).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
 import eoi_ext
+from eoi_ext import build as build_module
 from eoi_ext import givens
 from eoi_ext.lab.bench.timing import synchronize, synchronized
 
@@ -36,6 +39,17 @@ def timed(fn: Callable[[], object], device: torch.device) -> tuple[object, float
     start = time.perf_counter()
     result = call()
     return result, time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def one_chunk() -> Iterator[None]:
+    """Builds within are whole, never chunked: the pipelining's gain is the difference."""
+    chunks = build_module.build_chunks
+    build_module.build_chunks = lambda count, *_, **__: [(0, count)]
+    try:
+        yield
+    finally:
+        build_module.build_chunks = chunks
 
 
 def main() -> None:
@@ -50,9 +64,10 @@ def main() -> None:
     device = torch.device(args.device)
     rows, cols, count = args.rows, args.cols, args.count
     generator = torch.Generator().manual_seed(0)
+    chunks = len(build_module.build_chunks(count, rows * cols, device, into_out=False))
     print(
         f"{count} x {rows}x{cols} at density {args.density:g} on {device} "
-        f"({eoi_ext.backend(device)}), medians of {args.repeats} calls"
+        f"({eoi_ext.backend(device)}), {chunks} chunk(s), medians of {args.repeats} calls"
     )
 
     def one_call() -> dict[str, float]:
@@ -68,12 +83,20 @@ def main() -> None:
             ),
             device,
         )
+        with one_chunk():
+            _, t_whole = timed(
+                lambda: eoi_ext.sparse_orthogonal_batch(
+                    count, rows, cols, args.density, generator=generator, device=device
+                ),
+                device,
+            )
         return {
             "seeds (torch.randint)": t_seeds,
             "plan: sampling + tracking (CPU)": t_plan,
             "weights: schedule + copies + apply": t_apply,
             "masks: support copy + mask kernel": t_mask,
             "end to end (sparse_orthogonal_batch)": t_total,
+            "end to end, in one chunk": t_whole,
         }
 
     one_call()  # warm-up: kernels loaded, allocator caches filled
