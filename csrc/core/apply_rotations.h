@@ -14,6 +14,8 @@
 #include <cstring>
 #include <vector>
 
+#include "tile_rows_out.h"
+
 namespace eoi {
 
 // Lanes per tile: one 64-byte cache line of compute values.
@@ -90,17 +92,8 @@ void apply_rotations_tile(const int32_t* pairs, const compute_t* cos_sin, int64_
   // so without it equal matrices differed in the sign bit (issue 16, item 7).
   const int64_t last_coord = coord_end < 0 ? m : coord_end;
   if (col_stride == 1) {
-    // Rows of the output are contiguous: transpose through blocks of kBlock columns so
-    // the strided reads of `work` stay in L1.
-    constexpr int64_t kBlock = 16;
-    for (int64_t c0 = coord_begin; c0 < last_coord; c0 += kBlock) {
-      const int64_t width = std::min(kBlock, last_coord - c0);
-      for (int64_t lane = 0; lane < lanes; ++lane) {
-        out_t* dst = out + lane * row_stride + (c0 - coord_begin);
-        const compute_t* src = work + c0 * L + lane;
-        for (int64_t col = 0; col < width; ++col) dst[col] = static_cast<out_t>(gain * src[col * L] + compute_t(0));
-      }
-    }
+    // Rows of the output are contiguous: a transpose of the tile (tile_rows_out.h).
+    write_tile_rows<L>(work, lanes, coord_begin, last_coord, gain, out, row_stride);
   } else {
     for (int64_t col = coord_begin; col < last_coord; ++col) {
       out_t* dst = out + (col - coord_begin) * col_stride;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -95,18 +96,22 @@ void check_plan(const Plan& p, T tol, const char* name) {
                                    cols.data() + b, 1, n);
       }
       double max_err = 0.0;
-      bool same_layouts = true, zeros_outside = true, all_written = true;
+      bool same_layouts = true, same_bits = true, zeros_outside = true, all_written = true;
       for (int64_t r = 0; r < n; ++r)
         for (int64_t c = 0; c < m; ++c) {
           const T x = rows[r * m + c];
           all_written &= !std::isnan(x);
           max_err = std::fmax(max_err, std::fabs(static_cast<double>(x - gain * ref[r * m + c])));
           same_layouts &= x == cols[c * n + r];
+          // Bit for bit: the row-major write transposes with SIMD (tile_rows_out.h), the
+          // column-major one writes value by value; zeros are +0 in both.
+          same_bits &= std::memcmp(&x, &cols[c * n + r], sizeof(T)) == 0;
           if (!p.in_support(r, c)) zeros_outside &= x == T(0);
         }
       CHECK_MSG(all_written, "%s", name);
       CHECK_MSG(max_err <= tol * gain, "%s aligned=%d err=%g", name, aligned, max_err);
       CHECK_MSG(same_layouts, "%s", name);
+      CHECK_MSG(same_bits, "%s aligned=%d gain=%g", name, aligned, static_cast<double>(gain));
       CHECK_MSG(zeros_outside, "%s", name);
 
       // Orthonormal rows: W W^T = gain^2 I.
@@ -165,6 +170,11 @@ void check_plan(const Plan& p, T tol, const char* name) {
         err = std::fmax(err, std::fabs(static_cast<double>(window_cols[(c - cb) * k + (r - b)]) - want));
       }
     CHECK_MSG(err <= tol, "%s window err=%g", name, err);
+    bool window_bits = true;
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < w; ++c)
+        window_bits &= std::memcmp(&window_rows[r * w + c], &window_cols[c * k + r], sizeof(T)) == 0;
+    CHECK_MSG(window_bits, "%s window bits", name);
     bool window_tail = true;
     for (int64_t t = 0; t < 4; ++t) window_tail &= std::isnan(window_rows[k * w + t]) && std::isnan(window_cols[w * k + t]);
     CHECK(window_tail);
