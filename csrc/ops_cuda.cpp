@@ -113,11 +113,14 @@ void apply_plans_typed(const at::Tensor& offsets, const at::Tensor& pairs, const
 
   const int64_t levels = host.level_starts.size(0) - 1;
   const double per_level = levels > 0 ? static_cast<double>(pairs.size(0)) / static_cast<double>(levels) : 0.0;
+  // The most rotations of a matrix, for the compact tile's estimate (csrc/cuda/apply_tiling.h);
+  // offsets are on the host (check_plan).
+  const int64_t max_rotations = eoi::gpu::most_rotations(offsets.data_ptr<int64_t>(), count);
   int max_shared = 0;
   C10_CUDA_CHECK(cudaDeviceGetAttribute(&max_shared, cudaDevAttrMaxSharedMemoryPerBlockOptin,
                                         out.device().index()));
-  eoi::gpu::ApplyTiling tiling =
-      eoi::gpu::choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared, per_level);
+  eoi::gpu::ApplyTiling tiling = eoi::gpu::choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t),
+                                                               max_shared, per_level, max_rotations);
   TORCH_CHECK(count * tiling.tiles <= std::numeric_limits<int32_t>::max(),
               "eoi_ext: too many row tiles for one launch (count * tiles = ", count * tiling.tiles, ")");
   // A workspace slot per block the device runs at once, not per tile (issue 16, item 5): the

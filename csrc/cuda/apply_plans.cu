@@ -1,11 +1,12 @@
-// The CUDA apply kernel and its launcher (apply_plans.h); the per-phase work is in
-// rotation_tile.h, shared with the CPU emulation test.
+// The CUDA apply kernels and their launcher (apply_plans.h); the per-phase work is in
+// rotation_tile.h and compact_tile.h, shared with the CPU emulation tests.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <mutex>
 
 #include "cuda/apply_plans.h"
+#include "cuda/compact_tile.h"
 #include "cuda/rotation_tile.h"
 
 namespace eoi::gpu {
@@ -92,16 +93,40 @@ __global__ void __launch_bounds__(kMaxThreads) apply_plans_kernel(const ApplyPla
   }
 }
 
-// Above 48 KiB of dynamic shared memory a kernel must opt in. Each shared-tile instantiation
-// opts in once per device, to the device's maximum (less its static shared memory): setting
-// each launch's own size was a driver round trip per call, and raced between host threads
-// (one thread's smaller size could fail another's launch; issue 16, item 4).
+// The compact tile (compact_tile.h; docs/levels.md, "Compact tiles"): one block per tile of
+// tiling.tile_rows rows, held in shared memory on the coordinates its rows reach, split into
+// sub-tiles when those do not fit tiling.compact_values values.
+struct DeviceBlock {
+  template <typename Phase>
+  __device__ void run(const Phase& phase) const {
+    phase(static_cast<int64_t>(threadIdx.x), static_cast<int64_t>(blockDim.x));
+    __syncthreads();
+  }
+};
+
+template <typename compute_t, typename out_t>
+__global__ void __launch_bounds__(kMaxThreads) apply_plans_compact_kernel(const ApplyPlansParams p) {
+  extern __shared__ __align__(16) unsigned char shared_tile[];
+  const TileGeometry g = tile_geometry(blockIdx.x, p.tiling.tiles, p.tiling.tile_rows, p.coord_end - p.coord_begin,
+                                       p.row_begin, p.row_end, p.transposed);
+  const MatrixLevels<compute_t> levels{p.level_starts, p.pairs, static_cast<const compute_t*>(p.cos_sin),
+                                       __ldg(p.matrix_levels + g.matrix), __ldg(p.matrix_levels + g.matrix + 1)};
+  const OutputRows<out_t> out{static_cast<out_t*>(p.out) + g.out_offset, g.row_stride, g.col_stride,
+                              p.coord_begin, p.coord_end};
+  compact_apply_tile(DeviceBlock{}, compact_storage<compute_t>(shared_tile, p.m, p.tiling.compact_values),
+                     levels, g.first_row, g.rows, static_cast<compute_t>(p.gain), out);
+}
+
+// Above 48 KiB of dynamic shared memory a kernel must opt in. Each shared-memory kernel
+// (the shared-tile and the compact instantiations) opts in once per device, to the device's
+// maximum (less its static shared memory): setting each launch's own size was a driver round
+// trip per call, and raced between host threads (one thread's smaller size could fail
+// another's launch; issue 16, item 4).
 constexpr int kOptInDevices = 64;
 constexpr size_t kDefaultSharedBytes = 48 * 1024;
 
-template <typename compute_t, typename out_t>
+template <auto kKernel>
 cudaError_t opt_in_shared_memory(size_t shared_bytes) {
-  constexpr auto kernel = apply_plans_kernel<compute_t, out_t, true>;
   if (shared_bytes <= kDefaultSharedBytes) return cudaSuccess;
   int device = 0;
   cudaError_t status = cudaGetDevice(&device);
@@ -110,10 +135,10 @@ cudaError_t opt_in_shared_memory(size_t shared_bytes) {
     int optin = 0;
     cudaFuncAttributes attributes{};
     cudaError_t result = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (result == cudaSuccess) result = cudaFuncGetAttributes(&attributes, kernel);
+    if (result == cudaSuccess) result = cudaFuncGetAttributes(&attributes, kKernel);
     if (result != cudaSuccess) return result;
     const int dynamic = optin - static_cast<int>(attributes.sharedSizeBytes);
-    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic);
+    return cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic);
   };
   if (device < 0 || device >= kOptInDevices) return set_maximum();  // the same value: no race
   static std::once_flag once[kOptInDevices];
@@ -136,10 +161,23 @@ cudaError_t launch_typed(const ApplyPlansParams& p, cudaStream_t stream) {
     return cudaGetLastError();
   }
   const auto shared_bytes = static_cast<size_t>(p.tiling.tile_bytes);
-  const cudaError_t status = opt_in_shared_memory<compute_t, out_t>(shared_bytes);
+  if (p.tiling.compact) {
+    // A one-row sub-tile must fit (compact_tile.h, compact_apply_tile), or a block would split
+    // forever; the layout's size must be the one the kernel computes (compact_storage).
+    if (p.tiling.compact_values < p.m ||
+        p.tiling.tile_bytes != p.tiling.compact_values * static_cast<int64_t>(sizeof(compute_t)) +
+                                   compact_index_bytes(p.m))
+      return cudaErrorInvalidValue;
+    constexpr auto kernel = apply_plans_compact_kernel<compute_t, out_t>;
+    const cudaError_t status = opt_in_shared_memory<kernel>(shared_bytes);
+    if (status != cudaSuccess) return status;
+    kernel<<<static_cast<unsigned int>(total_tiles), p.tiling.threads, shared_bytes, stream>>>(p);
+    return cudaGetLastError();
+  }
+  constexpr auto kernel = apply_plans_kernel<compute_t, out_t, true>;
+  const cudaError_t status = opt_in_shared_memory<kernel>(shared_bytes);
   if (status != cudaSuccess) return status;
-  apply_plans_kernel<compute_t, out_t, true>
-      <<<static_cast<unsigned int>(total_tiles), p.tiling.threads, shared_bytes, stream>>>(p);
+  kernel<<<static_cast<unsigned int>(total_tiles), p.tiling.threads, shared_bytes, stream>>>(p);
   return cudaGetLastError();
 }
 
@@ -157,35 +195,36 @@ cudaError_t resident_typed(int32_t threads, int64_t* blocks) {
   return status;
 }
 
-}  // namespace
-
-cudaError_t launch_apply_plans(const ApplyPlansParams& params, cudaStream_t stream) {
-  switch (params.out_type) {
+// Calls f(compute_t{}, out_t{}) with the kernel's types for `out_type` (a generic lambda), or
+// returns cudaErrorInvalidValue for an unknown one.
+template <typename F>
+cudaError_t dispatch_out_type(OutputType out_type, const F& f) {
+  switch (out_type) {
     case OutputType::kFloat64:
-      return launch_typed<double, double>(params, stream);
+      return f(double{}, double{});
     case OutputType::kFloat32:
-      return launch_typed<float, float>(params, stream);
+      return f(float{}, float{});
     case OutputType::kFloat16:
-      return launch_typed<float, __half>(params, stream);
+      return f(float{}, __half{});
     case OutputType::kBFloat16:
-      return launch_typed<float, __nv_bfloat16>(params, stream);
+      return f(float{}, __nv_bfloat16{});
   }
   return cudaErrorInvalidValue;
 }
 
+}  // namespace
+
+cudaError_t launch_apply_plans(const ApplyPlansParams& params, cudaStream_t stream) {
+  return dispatch_out_type(params.out_type, [&](auto compute, auto out) {
+    return launch_typed<decltype(compute), decltype(out)>(params, stream);
+  });
+}
+
 cudaError_t apply_workspace_resident_blocks(OutputType out_type, int32_t threads, int64_t* blocks) {
-  switch (out_type) {
-    case OutputType::kFloat64:
-      return resident_typed<double, double>(threads, blocks);
-    case OutputType::kFloat32:
-      return resident_typed<float, float>(threads, blocks);
-    case OutputType::kFloat16:
-      return resident_typed<float, __half>(threads, blocks);
-    case OutputType::kBFloat16:
-      return resident_typed<float, __nv_bfloat16>(threads, blocks);
-  }
   *blocks = 0;
-  return cudaErrorInvalidValue;
+  return dispatch_out_type(out_type, [&](auto compute, auto out) {
+    return resident_typed<decltype(compute), decltype(out)>(threads, blocks);
+  });
 }
 
 }  // namespace eoi::gpu

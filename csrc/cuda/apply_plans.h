@@ -8,7 +8,10 @@
 // levels) and writes the tile out. With the tile in shared memory there is one block per
 // tile; with the tile in the global workspace, one block per workspace slot, each computing
 // every gridDim.x-th tile in its slot. Every coordinate sees the same operations in the same
-// order as sequential application, so the result is exact (rotation_tile.h).
+// order as sequential application, so the result is exact (rotation_tile.h). With a compact
+// tiling (tiling.compact) a block per tile holds only the coordinates its rows reach, and
+// skips only rotations that map zeros to zeros (compact_tile.h; docs/levels.md, "Compact
+// tiles").
 #pragma once
 
 #include <cuda_runtime_api.h>

@@ -486,8 +486,9 @@ Result run_case(const Case& c, const Options& o, const Device& d, cudaStream_t s
   }
   r.rotations = h.rotations();
   r.levels = h.level_starts.size() - 1;
+  const int64_t max_rotations = eoi::gpu::most_rotations(h.offsets.data(), c.count);
   r.tiling = eoi::gpu::choose_apply_tiling(c.m, c.n, sizeof(compute_t), d.max_shared,
-                                           r.levels ? double(r.rotations) / double(r.levels) : 0.0);
+                                           r.levels ? double(r.rotations) / double(r.levels) : 0.0, max_rotations);
   if (c.count * r.tiling.tiles > INT32_MAX) throw std::runtime_error("too many row tiles for one launch");
 
   // Uploaded once (pinned host to device, as the binding copies), the upload timed on its own.
@@ -601,7 +602,10 @@ void line(const char* format, Args... args) {
 void print_result(const Result& r, const Options& o) {
   const Case& c = r.c;
   char where[96] = "shared memory";
-  if (!r.tiling.in_shared)
+  if (r.tiling.compact)
+    std::snprintf(where, sizeof where, "compact tiles in shared memory (%lld values, %.1f KB)",
+                  (long long)r.tiling.compact_values, r.tiling.tile_bytes / 1e3);
+  else if (!r.tiling.in_shared)
     std::snprintf(where, sizeof where, "global workspace of %lld slots (%.1f MB)", (long long)r.workspace_slots,
                   r.workspace_bytes / 1e6);
   std::printf("\n%s: %lld x %lld x %lld at density %g, %s; %lld rotations, %lld levels; tiles of %d rows, "
@@ -648,9 +652,11 @@ void write_json(const std::string& path, const std::vector<Result>& results, con
                  r.c.density);
     std::fprintf(f,
                  "     \"rotations\": %lld, \"levels\": %lld, \"tile_rows\": %d, \"threads\": %d, "
-                 "\"in_shared\": %s,\n     \"workspace_slots\": %lld, \"workspace_bytes\": %lld,\n",
+                 "\"in_shared\": %s,\n     \"compact\": %s, \"compact_values\": %lld, \"workspace_slots\": %lld, "
+                 "\"workspace_bytes\": %lld,\n",
                  (long long)r.rotations, (long long)r.levels, r.tiling.tile_rows, r.tiling.threads,
-                 r.tiling.in_shared ? "true" : "false", (long long)r.workspace_slots,
+                 r.tiling.in_shared ? "true" : "false", r.tiling.compact ? "true" : "false",
+                 (long long)r.tiling.compact_values, (long long)r.workspace_slots,
                  (long long)r.workspace_bytes);
     std::fprintf(f, "     \"device_ms\": {");
     const char* keys[] = {"apply", "apply_write", "apply_memcpy", "masks", "masks_write", "masks_memcpy"};

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #include "core/apply_rotations.h"
 #include "core/rotation_levels.h"
 #include "core/support_tracker.h"
+#include "cuda/apply_tiling.h"
 #include "cuda/level_schedule.h"
 
 namespace eoi_test {
@@ -48,6 +51,21 @@ BatchPlan make_batch(uint64_t seed, int64_t count, int64_t n, int64_t m, double 
   return p;
 }
 
+// The most rotations of a matrix of the batch, as the binding passes it to the tiling
+// (csrc/ops_cuda.cpp).
+inline int64_t max_rotations(const BatchPlan& p) { return gpu::most_rotations(p.offsets.data(), p.count()); }
+
+// The order in which an emulation runs a phase's threads: any order must give the same bits.
+enum class ThreadOrder { kForward, kReverse, kShuffled };
+
+inline std::vector<int64_t> thread_order(int64_t threads, ThreadOrder kind) {
+  std::vector<int64_t> order(threads);
+  std::iota(order.begin(), order.end(), 0);
+  if (kind == ThreadOrder::kReverse) std::reverse(order.begin(), order.end());
+  if (kind == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  return order;
+}
+
 // The schedule as csrc/ops_cuda.cpp builds it (there in parallel over matrices).
 template <typename compute_t>
 struct Schedule {
@@ -82,6 +100,22 @@ Schedule<compute_t> build_schedule(const BatchPlan& p) {
   }
   s.level_starts.back() = rotations;
   return s;
+}
+
+// A compact tiling (csrc/cuda/apply_tiling.h) of `rows` rows per tile and a capacity of
+// `values` values, whatever choose_apply_tiling would pick: small capacities force the
+// kernel's overflow split (csrc/cuda/compact_tile.h).
+inline gpu::ApplyTiling compact_tiling(int64_t m, int64_t k, int64_t value_bytes, int32_t rows, int64_t values,
+                                       int32_t threads) {
+  gpu::ApplyTiling t{};
+  t.tile_rows = rows;
+  t.pitch = gpu::odd_pitch(rows);
+  t.tiles = (k + rows - 1) / rows;
+  t.in_shared = t.compact = true;
+  t.compact_values = values;
+  t.tile_bytes = values * value_bytes + gpu::compact_index_bytes(m);
+  t.threads = threads;
+  return t;
 }
 
 // The CPU kernel's result in the same layout: rows [row_begin, row_end) and coordinates

@@ -1,7 +1,8 @@
 // The CUDA launchers on a GPU, against the CPU core: the apply kernel (tiles in shared
 // memory of several heights and in the global workspace, with a slot per tile or fewer
-// slots than tiles, both layouts, row ranges, float and double, a non-default stream),
-// the mask kernel and the top-up kernel.
+// slots than tiles, compact tiles as chosen and with capacities that force splits, both
+// layouts, row ranges, float and double, a non-default stream), the mask kernel and the
+// top-up kernel.
 // Exits with 77, which ctest reports as skipped, when no CUDA device is present (CI
 // compiles and links it there; a GPU machine runs it).
 //
@@ -65,17 +66,25 @@ int max_shared_bytes() {
 
 // workspace_cap > 0: at most that many workspace slots, else as many as the device runs
 // blocks at once (as the binding allocates, csrc/ops_cuda.cpp); fewer slots than tiles make
-// the kernel's persistent blocks reuse their slot (apply_plans.cu).
+// the kernel's persistent blocks reuse their slot (apply_plans.cu). compact_values > 0: compact
+// tiles of min(32, k) rows holding that many values, whatever the tiling would choose (small
+// capacities split tiles, csrc/cuda/compact_tile.h); `compact` tells which kernel must run.
 template <typename compute_t>
 void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, int64_t row_begin, int64_t row_end,
                  int64_t shared_budget, cudaStream_t stream, int64_t coord_begin = 0, int64_t coord_end = -1,
-                 int64_t workspace_cap = 0) {
+                 int64_t workspace_cap = 0, int64_t compact_values = 0, bool compact = false) {
   if (coord_end < 0) coord_end = m;
   const BatchPlan p = make_batch(seed, count, n, m, d);
   const Schedule<compute_t> s = build_schedule<compute_t>(p);
   const int64_t levels = s.matrix_levels.back();
-  const ApplyTiling tiling = choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), shared_budget,
-                                                 levels ? double(p.offsets.back()) / levels : 0.0);
+  const int64_t k = row_end - row_begin;
+  ApplyTiling tiling = choose_apply_tiling(m, k, sizeof(compute_t), shared_budget,
+                                           levels ? double(p.offsets.back()) / levels : 0.0, max_rotations(p));
+  if (compact_values > 0)
+    tiling = compact_tiling(m, k, sizeof(compute_t), static_cast<int32_t>(std::min<int64_t>(kMaxTileRows, k)),
+                            compact_values, tiling.threads);
+  CHECK_MSG(tiling.compact == compact, "n=%lld m=%lld: compact tiling %d, expected %d", (long long)n, (long long)m,
+            tiling.compact, compact);
   const DeviceBuffer<int64_t> matrix_levels(s.matrix_levels), level_starts(s.level_starts);
   const DeviceBuffer<int32_t> pairs(s.pairs);
   const DeviceBuffer<compute_t> cos_sin(s.cos_sin);
@@ -111,10 +120,10 @@ void check_apply(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, i
     CHECK(cuda_ok(cudaStreamSynchronize(stream), "apply_plans kernel"));
     CHECK_MSG(out.to_host() ==
                   cpu_result<compute_t>(p, row_begin, row_end, transposed, compute_t(1.25), coord_begin, coord_end),
-              "apply n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d threads=%d "
-              "slots=%lld",
+              "apply n=%lld m=%lld rows [%lld, %lld) transposed=%d tile_rows=%d shared=%d compact=%d values=%lld "
+              "threads=%d slots=%lld",
               (long long)n, (long long)m, (long long)row_begin, (long long)row_end, transposed, tiling.tile_rows,
-              tiling.in_shared, tiling.threads, (long long)slots);
+              tiling.in_shared, tiling.compact, (long long)tiling.compact_values, tiling.threads, (long long)slots);
   }
 }
 
@@ -188,6 +197,17 @@ int main(int argc, char** argv) {
     // take 3, 3 and 2 tiles), and 5 tiles in 1 slot.
     check_apply<float>(12, 2, 128, 130, 0.2, 0, 128, 64, s, 0, -1, 3);
     check_apply<double>(13, 1, 150, 150, 0.3, 0, 150, 64, s, 0, -1, 1);
+    // Compact tiles (csrc/cuda/compact_tile.h): as chosen for a sparse plan whose full rows
+    // fit 3 to a tile; with the capacity of exactly one row's worst case (m values), which
+    // splits the 32-row tiles; a coordinate window and a row range, float and double.
+    check_apply<float>(14, 3, 40, 300, 0.02, 0, 40, 300 * 3 * 4, s, 0, -1, 0, 0, true);
+    check_apply<double>(15, 2, 100, 400, 0.05, 5, 97, 400 * 5 * 8, s, 0, -1, 0, 0, true);
+    check_apply<float>(16, 2, 100, 400, 0.05, 0, 100, shared, s, 0, -1, 0, 400, true);
+    check_apply<double>(17, 2, 70, 260, 0.1, 3, 50, shared, s, 40, 201, 0, 260, true);
+    if (!small) {
+      // 16384 coordinates, 3 full rows in an H200's 227 KiB: compact tiles of about 19 rows.
+      check_apply<float>(18, 1, 2048, 16384, 0.01, 0, 2048, shared, s, 0, -1, 0, 0, shared < 16384 * 32 * 4);
+    }
     check_masks_and_top_up(8, 3, 70, 130, 0.2, 0, 70, s);
     check_masks_and_top_up(9, 2, 200, 300, 0.1, 63, 130, s);
   }

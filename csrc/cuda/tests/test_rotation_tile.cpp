@@ -32,16 +32,6 @@ using namespace eoi_test;
 
 namespace {
 
-enum class ThreadOrder { kForward, kReverse, kShuffled };
-
-std::vector<int64_t> thread_order(int64_t threads, ThreadOrder kind) {
-  std::vector<int64_t> order(threads);
-  std::iota(order.begin(), order.end(), 0);
-  if (kind == ThreadOrder::kReverse) std::reverse(order.begin(), order.end());
-  if (kind == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
-  return order;
-}
-
 // One launch of apply_plans_kernel<compute_t, out_t, kInShared> with `threads` threads per
 // block, emulated. `slots`: the workspace's (ApplyPlansParams::workspace_blocks; 0: a slot
 // per tile); the shared instantiation always has a block per tile. Returns the output buffer.
@@ -149,7 +139,7 @@ void check_case(uint64_t seed, int64_t count, int64_t n, int64_t m, double d, in
   const int64_t levels = s.matrix_levels.back();
   const double per_level = levels ? static_cast<double>(p.offsets.back()) / levels : 0.0;
   const ApplyTiling tiling =
-      choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared_bytes, per_level);
+      choose_apply_tiling(m, row_end - row_begin, sizeof(compute_t), max_shared_bytes, per_level, max_rotations(p));
   const compute_t gain = compute_t(1.25);
   // The launcher's block size; one rotation side by side (each thread runs through whole
   // levels, group after group); idle threads (not a multiple of the rows); more threads than
@@ -284,7 +274,10 @@ void test_tiling() {
       for (int64_t k : {1, 2, 31, 32, 33, 1000}) {
         for (int64_t budget : {48 * 1024, 227 * 1024}) {
           for (double per_level : {0.0, 1.0, 13.0, 450.0, 1e6}) {
-            const ApplyTiling t = choose_apply_tiling(m, k, value_bytes, budget, per_level);
+            // R = 2^40: every estimated support is full, so a compact tile never gets more rows
+            // and the full tiles are checked here (compact ones in test_compact_tile.cpp).
+            const ApplyTiling t = choose_apply_tiling(m, k, value_bytes, budget, per_level, int64_t{1} << 40);
+            CHECK(!t.compact);
             CHECK(t.tile_rows >= 1 && t.tile_rows <= kMaxTileRows && t.tile_rows <= k);
             CHECK(t.pitch % 2 == 1 && t.pitch >= t.tile_rows);
             CHECK(t.tiles == (k + t.tile_rows - 1) / t.tile_rows);
@@ -301,9 +294,9 @@ void test_tiling() {
     }
   }
   // 4096 float coordinates (16 KiB per row) in 227 KiB: 13 rows (pitch 13).
-  CHECK(choose_apply_tiling(4096, 4096, 4, 227 * 1024, 450.0).tile_rows == 13);
+  CHECK(choose_apply_tiling(4096, 4096, 4, 227 * 1024, 450.0, int64_t{1} << 40).tile_rows == 13);
   // 65536 float coordinates do not fit one row: global workspace, full tiles.
-  const ApplyTiling wide = choose_apply_tiling(65536, 1, 4, 227 * 1024, 1.0);
+  const ApplyTiling wide = choose_apply_tiling(65536, 1, 4, 227 * 1024, 1.0, 0);
   CHECK(!wide.in_shared && wide.tile_rows == 1 && wide.tiles == 1);
 
   // Workspace slots: the fewer of the tiles and the resident blocks, at least one.
@@ -314,7 +307,7 @@ void test_tiling() {
   // docs/levels.md, "Tiling": a float32 65536^2 matrix has 2048 tiles of 32 rows (17.7 GB of
   // workspace at a slot per tile); at one resident 1024-thread block per SM on 132 SMs it needs
   // 132 slots, 1.14 GB.
-  const ApplyTiling square = choose_apply_tiling(65536, 65536, 4, 227 * 1024, 32768.0);
+  const ApplyTiling square = choose_apply_tiling(65536, 65536, 4, 227 * 1024, 32768.0, 400000);
   CHECK(!square.in_shared && square.tiles == 2048 && square.threads == kMaxThreads);
   CHECK(square.tiles * square.tile_bytes == int64_t{2048} * 65536 * 33 * 4);
   CHECK(workspace_slots(square.tiles, 132) * square.tile_bytes == int64_t{132} * 65536 * 33 * 4);
