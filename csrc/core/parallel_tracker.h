@@ -58,7 +58,7 @@ constexpr int64_t kSliceWords = 8;
 // the threads (sample_rotations_parallel) rather than one matrix per thread: when there are
 // fewer matrices than threads, and a matrix is large enough to pay for the fork-joins
 // (measured in benchmarks/RESULTS.md, "Parallel tracking"). The policy of the binding
-// (csrc/ops.cpp) and of the GPU timing tool (csrc/cuda/bench/kernel_timing.cu).
+// (csrc/ops.cpp) and of the GPU timing tool (csrc/cuda/bench/host_plan.h).
 bool worth_parallel_tracking(int64_t count, int64_t threads, int64_t n, int64_t m);
 
 // sample_rotations (support_tracker.h) on `tracking.workers` workers: same arguments and
