@@ -39,6 +39,7 @@ EOI_HOST_DEVICE inline int32_t popcount32(uint32_t x) {
 // The coordinates C of a tile as a bitset (bit c % 32 of words[c / 32]) with a rank index:
 // prefix[w] = members in words 0 .. w - 1, and prefix[word_count] = |C|.
 struct CompactSet {
+  static constexpr bool kAll = false;  // a subset of the coordinates (rotation_tile.h)
   uint32_t* words;
   int32_t* prefix;
   int64_t m;
@@ -182,44 +183,14 @@ EOI_HOST_DEVICE void compact_set_identity(const CompactTile<compute_t>& tile, in
     tile.values[static_cast<int64_t>(tile.set.slot(tile.first_row + r)) * tile.pitch + r] = compute_t(1);
 }
 
-// Pass 2, once per level: tile_apply_level (rotation_tile.h) on the compact tile, applying
-// only the rotations whose i and j are both in C (the others map zeros to zeros, above). A
-// group member outside C loads slot 0 (C holds at least the tile's rows) and stores nothing,
-// like one past the level's end. Needs threads >= tile.rows.
+// Pass 2, once per level: apply_level_to_rows (rotation_tile.h) on the compact tile: only
+// the rotations whose i and j are both in C (the others map zeros to zeros, above). Needs
+// threads >= tile.rows.
 template <typename compute_t>
 EOI_HOST_DEVICE void compact_apply_level(const CompactTile<compute_t>& tile, const int32_t* __restrict__ pairs,
                                          const compute_t* __restrict__ cos_sin, int64_t begin, int64_t end,
                                          int64_t thread, int64_t threads) {
-  constexpr int32_t group = kRotationGroup<compute_t>;
-  const int64_t per_pass = threads / tile.rows;
-  if (thread >= per_pass * tile.rows) return;
-  const int64_t lane = thread % tile.rows;
-  for (int64_t q = begin + thread / tile.rows; q < end; q += group * per_pass) {
-    RotationCosSin<compute_t> cs[group];
-    compute_t* xi[group];
-    compute_t* xj[group];
-    compute_t a[group];
-    compute_t b[group];
-    bool apply[group];
-    for (int32_t g = 0; g < group; ++g) {
-      const int64_t next = q + g * per_pass;
-      const int64_t rotation = next < end ? next : q;
-      const RotationPair ij = load_pair(pairs, rotation);
-      cs[g] = load_cos_sin(cos_sin, rotation);
-      const int32_t si = tile.set.slot(ij.i);
-      const int32_t sj = tile.set.slot(ij.j);
-      apply[g] = next < end && si >= 0 && sj >= 0;
-      xi[g] = tile.values + static_cast<int64_t>(si >= 0 ? si : 0) * tile.pitch + lane;
-      xj[g] = tile.values + static_cast<int64_t>(sj >= 0 ? sj : 0) * tile.pitch + lane;
-      a[g] = *xi[g];
-      b[g] = *xj[g];
-    }
-    for (int32_t g = 0; g < group; ++g) {
-      if (!apply[g]) continue;
-      *xi[g] = sub_rn(mul_rn(cs[g].c, a[g]), mul_rn(cs[g].s, b[g]));
-      *xj[g] = add_rn(mul_rn(cs[g].s, a[g]), mul_rn(cs[g].c, b[g]));
-    }
-  }
+  apply_level_to_rows(tile.values, tile.rows, tile.pitch, tile.set, pairs, cos_sin, begin, end, thread, threads);
 }
 
 // Where a tile's rows go (rotation_tile.h, tile_geometry): out points at the tile's first

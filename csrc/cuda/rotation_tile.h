@@ -186,8 +186,16 @@ EOI_HOST_DEVICE void tile_set_identity(const RotationTile<compute_t>& tile, int6
 template <typename compute_t>
 constexpr int32_t kRotationGroup = sizeof(compute_t) == 4 ? 4 : 2;
 
+// The coordinates of a full tile: all m, coordinate c at slot c. A compact tile's set
+// (compact_tile.h, CompactSet) holds only some, at their ranks.
+struct EveryCoordinate {
+  static constexpr bool kAll = true;
+  EOI_HOST_DEVICE int32_t slot(int32_t c) const { return c; }
+};
+
 // Phase 3, once per level: applies rotations begin .. end - 1 of the level-ordered
-// schedule (pairs (i, j), cos_sin (cos, sin)) to every row of the tile:
+// schedule (pairs (i, j), cos_sin (cos, sin)) to every row of a tile (values[slot * pitch +
+// lane] for `rows` lanes, slots from `coordinates`):
 //   x_i <- cos * x_i - sin * x_j,   x_j <- sin * x_i + cos * x_j.
 // Each thread keeps one row lane and strides over the level's rotations, so the loop
 // has no division; it takes its rotations kRotationGroup at a time. Loading a group's
@@ -195,36 +203,59 @@ constexpr int32_t kRotationGroup = sizeof(compute_t) == 4 ? 4 : 2;
 // level's rotations touch disjoint coordinates (docs/levels.md, "ASAP levels"): no
 // rotation of the group reads a value another one writes, in this thread or in another.
 // Past the level's end a group member loads rotation q again and stores nothing, so the
-// loads need no branch and the compiler can issue them together. Needs threads >= tile.rows.
-template <typename compute_t>
-EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const int32_t* __restrict__ pairs,
-                                      const compute_t* __restrict__ cos_sin, int64_t begin, int64_t end,
-                                      int64_t thread, int64_t threads) {
+// loads need no branch and the compiler can issue them together; so does a rotation with a
+// coordinate outside a compact tile's set, which it skips (it maps zeros to zeros,
+// docs/levels.md, "Compact tiles"), loading slot 0. Needs threads >= rows.
+template <typename compute_t, typename Coordinates>
+EOI_HOST_DEVICE void apply_level_to_rows(compute_t* values, int32_t rows, int32_t pitch,
+                                         const Coordinates& coordinates, const int32_t* __restrict__ pairs,
+                                         const compute_t* __restrict__ cos_sin, int64_t begin, int64_t end,
+                                         int64_t thread, int64_t threads) {
   constexpr int32_t group = kRotationGroup<compute_t>;
-  const int64_t per_pass = threads / tile.rows;  // rotations applied side by side
-  if (thread >= per_pass * tile.rows) return;
-  const int64_t lane = thread % tile.rows;
-  for (int64_t q = begin + thread / tile.rows; q < end; q += group * per_pass) {
+  const int64_t per_pass = threads / rows;  // rotations applied side by side
+  if (thread >= per_pass * rows) return;
+  const int64_t lane = thread % rows;
+  for (int64_t q = begin + thread / rows; q < end; q += group * per_pass) {
     RotationCosSin<compute_t> cs[group];
     compute_t* xi[group];
     compute_t* xj[group];
     compute_t a[group];
     compute_t b[group];
+    bool store[group];
     for (int32_t g = 0; g < group; ++g) {
       const int64_t next = q + g * per_pass;
       const int64_t rotation = next < end ? next : q;
       const RotationPair ij = load_pair(pairs, rotation);
       cs[g] = load_cos_sin(cos_sin, rotation);
-      xi[g] = tile.values + static_cast<int64_t>(ij.i) * tile.pitch + lane;
-      xj[g] = tile.values + static_cast<int64_t>(ij.j) * tile.pitch + lane;
+      int32_t si = ij.i, sj = ij.j;
+      store[g] = next < end;
+      if constexpr (!Coordinates::kAll) {
+        si = coordinates.slot(ij.i);
+        sj = coordinates.slot(ij.j);
+        store[g] = store[g] && si >= 0 && sj >= 0;
+        si = si >= 0 ? si : 0;
+        sj = sj >= 0 ? sj : 0;
+      }
+      xi[g] = values + static_cast<int64_t>(si) * pitch + lane;
+      xj[g] = values + static_cast<int64_t>(sj) * pitch + lane;
       a[g] = *xi[g];
       b[g] = *xj[g];
     }
-    for (int32_t g = 0; g < group && q + g * per_pass < end; ++g) {
+    for (int32_t g = 0; g < group; ++g) {
+      if (!store[g]) continue;
       *xi[g] = sub_rn(mul_rn(cs[g].c, a[g]), mul_rn(cs[g].s, b[g]));
       *xj[g] = add_rn(mul_rn(cs[g].s, a[g]), mul_rn(cs[g].c, b[g]));
     }
   }
+}
+
+// Phase 3 on a full tile.
+template <typename compute_t>
+EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const int32_t* __restrict__ pairs,
+                                      const compute_t* __restrict__ cos_sin, int64_t begin, int64_t end,
+                                      int64_t thread, int64_t threads) {
+  apply_level_to_rows(tile.values, tile.rows, tile.pitch, EveryCoordinate{}, pairs, cos_sin, begin, end, thread,
+                      threads);
 }
 
 // Phase 4: writes gain * A[first_row + r][c] for the coordinates c in
