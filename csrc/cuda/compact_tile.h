@@ -122,15 +122,24 @@ EOI_HOST_DEVICE inline int64_t rank_chunk_words(int64_t words, int64_t threads) 
   return even > kRankChunkWords ? even : kRankChunkWords;
 }
 
-EOI_HOST_DEVICE inline void compact_rank_chunks(const CompactSet& set, int64_t thread, int64_t threads) {
+// Words [first, last) of `thread`'s chunk (empty past the last word).
+struct WordChunk {
+  int64_t first, last;
+};
+
+EOI_HOST_DEVICE inline WordChunk rank_chunk(const CompactSet& set, int64_t thread, int64_t threads) {
   const int64_t words = set.word_count();
   const int64_t chunk = rank_chunk_words(words, threads);
-  const int64_t first = thread * chunk;
-  if (first >= words) return;
-  const int64_t last = first + chunk < words ? first + chunk : words;
+  const int64_t first = thread * chunk < words ? thread * chunk : words;
+  return {first, first + chunk < words ? first + chunk : words};
+}
+
+EOI_HOST_DEVICE inline void compact_rank_chunks(const CompactSet& set, int64_t thread, int64_t threads) {
+  const WordChunk chunk = rank_chunk(set, thread, threads);
+  if (chunk.first == chunk.last) return;
   int32_t members = 0;
-  for (int64_t w = first; w < last; ++w) members += popcount32(set.words[w]);
-  set.prefix[first] = members;
+  for (int64_t w = chunk.first; w < chunk.last; ++w) members += popcount32(set.words[w]);
+  set.prefix[chunk.first] = members;
 }
 
 EOI_HOST_DEVICE inline void compact_rank_scan(const CompactSet& set, int64_t thread, int64_t threads) {
@@ -147,13 +156,10 @@ EOI_HOST_DEVICE inline void compact_rank_scan(const CompactSet& set, int64_t thr
 }
 
 EOI_HOST_DEVICE inline void compact_rank_prefix(const CompactSet& set, int64_t thread, int64_t threads) {
-  const int64_t words = set.word_count();
-  const int64_t chunk = rank_chunk_words(words, threads);
-  const int64_t first = thread * chunk;
-  if (first >= words) return;
-  const int64_t last = first + chunk < words ? first + chunk : words;
-  int32_t below = set.prefix[first];
-  for (int64_t w = first; w < last; ++w) {
+  const WordChunk chunk = rank_chunk(set, thread, threads);
+  if (chunk.first == chunk.last) return;
+  int32_t below = set.prefix[chunk.first];
+  for (int64_t w = chunk.first; w < chunk.last; ++w) {
     set.prefix[w] = below;
     below += popcount32(set.words[w]);
   }
