@@ -185,8 +185,7 @@ EOI_HOST_DEVICE void compact_zero(const CompactTile<compute_t>& tile, int64_t th
 
 template <typename compute_t>
 EOI_HOST_DEVICE void compact_set_identity(const CompactTile<compute_t>& tile, int64_t thread, int64_t threads) {
-  for (int64_t r = thread; r < tile.rows; r += threads)
-    tile.values[static_cast<int64_t>(tile.set.slot(tile.first_row + r)) * tile.pitch + r] = compute_t(1);
+  set_identity_rows(tile.values, tile.first_row, tile.rows, tile.pitch, tile.set, thread, threads);
 }
 
 // Pass 2, once per level: apply_level_to_rows (rotation_tile.h) on the compact tile: only
@@ -210,27 +209,13 @@ struct OutputRows {
   int64_t coord_end;
 };
 
-// Pass 2, end: tile_write (rotation_tile.h) for the compact tile: gain * A[first_row + r][c]
-// + 0 for c in C, +0 for the others, consecutive threads on consecutive output addresses.
+// Pass 2, end: write_rows (rotation_tile.h) for the compact tile: gain * A[first_row + r][c]
+// + 0 for c in C, +0 for the others.
 template <typename compute_t, typename out_t>
 EOI_HOST_DEVICE void compact_write(const CompactTile<compute_t>& tile, compute_t gain, const OutputRows<out_t>& o,
                                    int64_t thread, int64_t threads) {
-  const auto value = [&](int64_t c, int64_t r) {
-    const int32_t s = tile.set.slot(o.coord_begin + c);
-    const compute_t x = s >= 0 ? tile.values[static_cast<int64_t>(s) * tile.pitch + r] : compute_t(0);
-    return OutputCast<out_t>::from(add_rn(mul_rn(gain, x), compute_t(0)));
-  };
-  const int64_t width = o.coord_end - o.coord_begin;
-  if (o.col_stride == 1) {
-    for (int64_t r = 0; r < tile.rows; ++r)
-      for (int64_t c = thread; c < width; c += threads) o.out[r * o.row_stride + c] = value(c, r);
-  } else {
-    const int64_t per_pass = threads / tile.rows;
-    if (thread >= per_pass * tile.rows) return;
-    const int64_t lane = thread % tile.rows;
-    for (int64_t c = thread / tile.rows; c < width; c += per_pass)
-      o.out[lane * o.row_stride + c * o.col_stride] = value(c, lane);
-  }
+  write_rows(tile.values, tile.rows, tile.pitch, tile.set, gain, o.out, o.row_stride, o.col_stride, o.coord_begin,
+             o.coord_end, thread, threads);
 }
 
 // A level's first rotation: through the read-only path on the device, as in apply_plans.cu.

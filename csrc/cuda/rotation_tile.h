@@ -171,12 +171,27 @@ EOI_HOST_DEVICE void tile_zero(const RotationTile<compute_t>& tile, int64_t thre
   for (int64_t e = thread; e < size; e += threads) tile.values[e] = compute_t(0);
 }
 
-// Phase 2: row r starts as the unit vector e_{first_row + r} (first_row + r < n <= m).
+// The coordinates of a full tile: all m, coordinate c at slot c. A compact tile's set
+// (compact_tile.h, CompactSet) holds only some, at their ranks (-1: not in the set). The
+// phases below take either, so the two tiles share their code.
+struct EveryCoordinate {
+  static constexpr bool kAll = true;
+  EOI_HOST_DEVICE int32_t slot(int64_t c) const { return static_cast<int32_t>(c); }  // c < m < 2^31
+};
+
+// Phase 2: row r starts as the unit vector e_{first_row + r} (first_row + r < n <= m), of
+// a tile values[slot * pitch + lane] whose slots come from `coordinates`.
+template <typename compute_t, typename Coordinates>
+EOI_HOST_DEVICE void set_identity_rows(compute_t* values, int64_t first_row, int32_t rows, int32_t pitch,
+                                       const Coordinates& coordinates, int64_t thread, int64_t threads) {
+  for (int64_t r = thread; r < rows; r += threads)
+    values[static_cast<int64_t>(coordinates.slot(first_row + r)) * pitch + r] = compute_t(1);
+}
+
 template <typename compute_t>
 EOI_HOST_DEVICE void tile_set_identity(const RotationTile<compute_t>& tile, int64_t thread,
                                        int64_t threads) {
-  for (int64_t r = thread; r < tile.rows; r += threads)
-    tile.values[(tile.first_row + r) * tile.pitch + r] = compute_t(1);
+  set_identity_rows(tile.values, tile.first_row, tile.rows, tile.pitch, EveryCoordinate{}, thread, threads);
 }
 
 // Rotations a thread of tile_apply_level takes at a time: it loads all of them (pair,
@@ -185,13 +200,6 @@ EOI_HOST_DEVICE void tile_set_identity(const RotationTile<compute_t>& tile, int6
 // 1024 threads per block did not hold the group and ptxas spilled (sm_90).
 template <typename compute_t>
 constexpr int32_t kRotationGroup = sizeof(compute_t) == 4 ? 4 : 2;
-
-// The coordinates of a full tile: all m, coordinate c at slot c. A compact tile's set
-// (compact_tile.h, CompactSet) holds only some, at their ranks.
-struct EveryCoordinate {
-  static constexpr bool kAll = true;
-  EOI_HOST_DEVICE int32_t slot(int32_t c) const { return c; }
-};
 
 // Phase 3, once per level: applies rotations begin .. end - 1 of the level-ordered
 // schedule (pairs (i, j), cos_sin (cos, sin)) to every row of a tile (values[slot * pitch +
@@ -259,33 +267,48 @@ EOI_HOST_DEVICE void tile_apply_level(const RotationTile<compute_t>& tile, const
 }
 
 // Phase 4: writes gain * A[first_row + r][c] for the coordinates c in
-// [coord_begin, coord_end) to out[r * row_stride + (c - coord_begin) * col_stride],
-// walking the output's contiguous side so consecutive threads write consecutive
-// addresses. Needs threads >= tile.rows.
-template <typename compute_t, typename out_t>
-EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t gain, out_t* out,
-                                int64_t row_stride, int64_t col_stride, int64_t coord_begin,
-                                int64_t coord_end, int64_t thread, int64_t threads) {
+// [coord_begin, coord_end) to out[r * row_stride + (c - coord_begin) * col_stride], from a
+// tile values[slot * pitch + lane] whose slots come from `coordinates` (a coordinate outside
+// a compact set is +0), walking the output's contiguous side so consecutive threads write
+// consecutive addresses. Needs threads >= rows.
+template <typename compute_t, typename out_t, typename Coordinates>
+EOI_HOST_DEVICE void write_rows(const compute_t* values, int32_t rows, int32_t pitch, const Coordinates& coordinates,
+                                compute_t gain, out_t* out, int64_t row_stride, int64_t col_stride,
+                                int64_t coord_begin, int64_t coord_end, int64_t thread, int64_t threads) {
   // `+ 0`: every zero is written as +0, as the CPU core writes it (core/apply_rotations.h).
+  const auto value = [&](int64_t c, int64_t r) {
+    compute_t x;
+    if constexpr (Coordinates::kAll) {
+      x = values[c * pitch + r];
+    } else {
+      const int32_t s = coordinates.slot(c);
+      x = s >= 0 ? values[static_cast<int64_t>(s) * pitch + r] : compute_t(0);
+    }
+    return OutputCast<out_t>::from(add_rn(mul_rn(gain, x), compute_t(0)));
+  };
   const int64_t width = coord_end - coord_begin;
-  const compute_t* values = tile.values + coord_begin * tile.pitch;
   if (col_stride == 1) {
     // Rows of the output are contiguous (W = gain * A): threads walk the coordinates.
-    for (int64_t r = 0; r < tile.rows; ++r) {
-      for (int64_t c = thread; c < width; c += threads)
-        out[r * row_stride + c] =
-            OutputCast<out_t>::from(add_rn(mul_rn(gain, values[c * tile.pitch + r]), compute_t(0)));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = thread; c < width; c += threads) out[r * row_stride + c] = value(coord_begin + c, r);
     }
   } else {
     // Row r of A is column r of the output (W = gain * A^T, row_stride == 1): the tile's
     // rows of one coordinate are contiguous there, one lane per row.
-    const int64_t per_pass = threads / tile.rows;
-    if (thread >= per_pass * tile.rows) return;
-    const int64_t lane = thread % tile.rows;
-    for (int64_t c = thread / tile.rows; c < width; c += per_pass)
-      out[lane * row_stride + c * col_stride] =
-          OutputCast<out_t>::from(add_rn(mul_rn(gain, values[c * tile.pitch + lane]), compute_t(0)));
+    const int64_t per_pass = threads / rows;
+    if (thread >= per_pass * rows) return;
+    const int64_t lane = thread % rows;
+    for (int64_t c = thread / rows; c < width; c += per_pass)
+      out[lane * row_stride + c * col_stride] = value(coord_begin + c, lane);
   }
+}
+
+template <typename compute_t, typename out_t>
+EOI_HOST_DEVICE void tile_write(const RotationTile<compute_t>& tile, compute_t gain, out_t* out,
+                                int64_t row_stride, int64_t col_stride, int64_t coord_begin,
+                                int64_t coord_end, int64_t thread, int64_t threads) {
+  write_rows(tile.values, tile.rows, tile.pitch, EveryCoordinate{}, gain, out, row_stride, col_stride, coord_begin,
+             coord_end, thread, threads);
 }
 
 }  // namespace eoi::gpu
